@@ -1,0 +1,228 @@
+package identity
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"errors"
+)
+
+// Config holds the identity rules; Defaults gives the documented values.
+type Config struct {
+	AccessTTL          time.Duration // access token lifetime
+	RefreshTTL         time.Duration // refresh token (and session family) lifetime
+	SMSCodeTTL         time.Duration // a login code is valid this long
+	SMSMaxTries        int           // wrong codes allowed per code
+	SMSResendAfter     time.Duration // minimum gap between two sends to one phone
+	SMSDailyLimit      int           // sends per phone per Asia/Shanghai day
+	StaffLockThreshold int           // wrong passwords before a lockout
+	StaffLockFor       time.Duration // lockout duration
+}
+
+// Defaults are the rules the issue asks for.
+func Defaults() Config {
+	return Config{
+		AccessTTL:          15 * time.Minute,
+		RefreshTTL:         30 * 24 * time.Hour,
+		SMSCodeTTL:         5 * time.Minute,
+		SMSMaxTries:        5,
+		SMSResendAfter:     time.Minute,
+		SMSDailyLimit:      10,
+		StaffLockThreshold: 5,
+		StaffLockFor:       15 * time.Minute,
+	}
+}
+
+// WeChatIdentity is what code2Session tells about a mini-program user.
+type WeChatIdentity struct {
+	AppID   string
+	OpenID  string
+	UnionID string
+}
+
+// WeChatAuth exchanges a mini-program login code. It returns
+// ErrWeChatCodeInvalid for a bad or used code and ErrWeChatUnavailable when
+// WeChat cannot be reached.
+type WeChatAuth interface {
+	Code2Session(ctx context.Context, code string) (WeChatIdentity, error)
+}
+
+// CodeSender delivers a login code by SMS. It returns ErrSMSTooFrequent when
+// the gateway applies flow control and ErrSMSUnavailable on other failures.
+type CodeSender interface {
+	SendLoginCode(ctx context.Context, phone, code string) error
+}
+
+// Protector encrypts personal data and computes blind indexes (see package pii).
+type Protector interface {
+	EncryptField(field, plaintext string) (string, error)
+	Index(field, value string) string
+}
+
+// Revocations remembers revoked sessions for the lifetime of their access
+// tokens, so logout takes effect before the tokens expire. It is a speed-up
+// held in Redis: the session family in MongoDB is the truth for refreshes.
+type Revocations interface {
+	Revoke(ctx context.Context, sessionID string, ttl time.Duration) error
+	IsRevoked(ctx context.Context, sessionID string) (bool, error)
+}
+
+// Service is the identity business API, called by the HTTP handlers.
+type Service struct {
+	cfg      Config
+	users    UserStore
+	sessions SessionStore
+	codes    SMSCodeStore
+	staff    StaffStore
+	tokens   *Tokens
+	wechat   WeChatAuth
+	sms      CodeSender
+	pii      Protector
+	revoked  Revocations
+	log      *slog.Logger
+	now      func() time.Time
+}
+
+// Deps are the collaborators of a Service.
+type Deps struct {
+	Users       UserStore
+	Sessions    SessionStore
+	Codes       SMSCodeStore
+	Staff       StaffStore
+	Tokens      *Tokens
+	WeChat      WeChatAuth
+	SMS         CodeSender
+	PII         Protector
+	Revocations Revocations
+	Logger      *slog.Logger
+	Now         func() time.Time
+}
+
+// NewService builds the identity service.
+func NewService(cfg Config, d Deps) *Service {
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.Logger == nil {
+		d.Logger = slog.Default()
+	}
+	return &Service{cfg: cfg, users: d.Users, sessions: d.Sessions, codes: d.Codes, staff: d.Staff,
+		tokens: d.Tokens, wechat: d.WeChat, sms: d.SMS, pii: d.PII, revoked: d.Revocations, log: d.Logger, now: d.Now}
+}
+
+func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Millisecond) }
+
+// Authenticate turns a bearer access token into the caller. It returns
+// ErrTokenInvalid, ErrTokenExpired or ErrSessionRevoked.
+func (s *Service) Authenticate(ctx context.Context, accessToken string) (*Principal, error) {
+	p, err := s.tokens.Verify(accessToken)
+	if err != nil {
+		return nil, err
+	}
+	if s.revoked != nil {
+		revoked, err := s.revoked.IsRevoked(ctx, p.SessionID)
+		if err != nil {
+			// Redis down: the token stays valid until it expires (at most AccessTTL).
+			s.log.Warn("revocation check unavailable", "err", err)
+		} else if revoked {
+			return nil, ErrSessionRevoked
+		}
+	}
+	return p, nil
+}
+
+// Me returns the caller's user record. Returns ErrUserNotFound if the user is gone.
+func (s *Service) Me(ctx context.Context, p *Principal) (*User, error) {
+	return s.users.UserByID(ctx, p.UserID)
+}
+
+// startSession opens a new session family for u and issues its first tokens.
+func (s *Service) startSession(ctx context.Context, u *User) (*Session, error) {
+	now := s.clock()
+	fam := &SessionFamily{ID: newID("sf_"), UserID: u.ID, CreatedAt: now, ExpiresAt: now.Add(s.cfg.RefreshTTL)}
+	if err := s.sessions.CreateFamily(ctx, fam); err != nil {
+		return nil, err
+	}
+	if err := s.users.TouchLogin(ctx, u.ID, now); err != nil {
+		s.log.Warn("record login time failed", "err", err)
+	}
+	return s.issue(ctx, u, fam)
+}
+
+func (s *Service) issue(ctx context.Context, u *User, fam *SessionFamily) (*Session, error) {
+	now := s.clock()
+	token, hash := newOpaqueToken()
+	exp := now.Add(s.cfg.RefreshTTL)
+	if exp.After(fam.ExpiresAt) {
+		// A family never outlives its first login's refresh lifetime.
+		exp = fam.ExpiresAt
+	}
+	if err := s.sessions.InsertRefresh(ctx, &RefreshToken{Hash: hash, FamilyID: fam.ID, UserID: u.ID, CreatedAt: now, ExpiresAt: exp}); err != nil {
+		return nil, err
+	}
+	access, err := s.tokens.Issue(u, fam.ID)
+	if err != nil {
+		return nil, err
+	}
+	return &Session{AccessToken: access, RefreshToken: token, ExpiresIn: s.tokens.Lifetime(), User: u}, nil
+}
+
+// Refresh rotates a refresh token: the old one is spent and a new pair is
+// issued in the same family. Presenting a spent token again means it was
+// stolen or replayed, so the whole family is revoked. Returns
+// ErrRefreshInvalid, ErrRefreshExpired or ErrRefreshReused.
+func (s *Service) Refresh(ctx context.Context, refreshToken string) (*Session, error) {
+	if refreshToken == "" || len(refreshToken) > 128 {
+		return nil, ErrRefreshInvalid
+	}
+	now := s.clock()
+	t, err := s.sessions.UseRefresh(ctx, hashToken(refreshToken), now)
+	if err != nil {
+		if errors.Is(err, ErrRefreshReused) && t != nil {
+			if rerr := s.revokeFamily(ctx, t.FamilyID, "refresh_token_reused"); rerr != nil {
+				return nil, rerr
+			}
+			s.log.Warn("refresh token reused; session family revoked", "family", t.FamilyID, "user_id", t.UserID)
+		}
+		return nil, err
+	}
+	if now.After(t.ExpiresAt) {
+		return nil, ErrRefreshExpired
+	}
+	fam, err := s.sessions.Family(ctx, t.FamilyID)
+	if err != nil {
+		return nil, err
+	}
+	if fam.RevokedAt != nil {
+		return nil, ErrSessionRevoked
+	}
+	u, err := s.users.UserByID(ctx, t.UserID)
+	if err != nil {
+		return nil, err
+	}
+	return s.issue(ctx, u, fam)
+}
+
+// Logout ends the caller's session: its refresh tokens stop working at once
+// and its access tokens are refused from now on.
+func (s *Service) Logout(ctx context.Context, p *Principal) error {
+	return s.revokeFamily(ctx, p.SessionID, "logout")
+}
+
+func (s *Service) revokeFamily(ctx context.Context, familyID, reason string) error {
+	if err := s.sessions.RevokeFamily(ctx, familyID, reason, s.clock()); err != nil {
+		return err
+	}
+	if s.revoked != nil {
+		if err := s.revoked.Revoke(ctx, familyID, s.tokens.Lifetime()+time.Minute); err != nil {
+			s.log.Warn("revocation marker not written; access tokens expire on their own", "err", err)
+		}
+	}
+	return nil
+}
+
+// PurgeExpired deletes expired refresh tokens and families; run periodically.
+func (s *Service) PurgeExpired(ctx context.Context) (int64, error) {
+	return s.sessions.PurgeExpired(ctx, s.clock())
+}

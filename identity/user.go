@@ -1,0 +1,90 @@
+// Package identity owns who a caller is: users (citizens, businesses and
+// staff), how they log in (WeChat mini-program, SMS code, staff password),
+// their sessions (short-lived access tokens and rotating refresh tokens) and
+// their roles.
+package identity
+
+import (
+	"slices"
+	"time"
+)
+
+// Role is what a user may do. A citizen or business sees only its own
+// records; hotline, staff and admin are government-side roles.
+type Role string
+
+// The roles of zwfw.
+const (
+	RoleCitizen  Role = "citizen"
+	RoleBusiness Role = "business"
+	RoleHotline  Role = "hotline"
+	RoleStaff    Role = "staff"
+	RoleAdmin    Role = "admin"
+)
+
+// Valid reports whether r is one of the known roles.
+func (r Role) Valid() bool {
+	switch r {
+	case RoleCitizen, RoleBusiness, RoleHotline, RoleStaff, RoleAdmin:
+		return true
+	}
+	return false
+}
+
+// Kind tells public users (who log in by WeChat or SMS) from government staff.
+type Kind string
+
+// The kinds of user.
+const (
+	KindPublic Kind = "public"
+	KindStaff  Kind = "staff"
+)
+
+// User is one account. Personal data (the phone) is stored encrypted with a
+// blind index for look-up and a masked copy for display.
+type User struct {
+	ID               string    `bson:"_id"`
+	Kind             Kind      `bson:"kind"`
+	Roles            []Role    `bson:"roles"`
+	DisplayName      string    `bson:"display_name,omitempty"`
+	WeChatOpenID     string    `bson:"wechat_openid,omitempty"`
+	WeChatUnionID    string    `bson:"wechat_unionid,omitempty"`
+	PhoneEnc         string    `bson:"phone_enc,omitempty"`
+	PhoneIndex       string    `bson:"phone_bidx,omitempty"`
+	PhoneMasked      string    `bson:"phone_masked,omitempty"`
+	Username         string    `bson:"username,omitempty"`
+	RealNameVerified bool      `bson:"real_name_verified"`
+	CreatedAt        time.Time `bson:"created_at"`
+	UpdatedAt        time.Time `bson:"updated_at"`
+	LastLoginAt      time.Time `bson:"last_login_at,omitempty"`
+	Version          int64     `bson:"version"`
+}
+
+// HasRole reports whether the user holds role r.
+func (u *User) HasRole(r Role) bool { return slices.Contains(u.Roles, r) }
+
+// Principal is the authenticated caller of one request, read from its access token.
+type Principal struct {
+	UserID    string
+	Kind      Kind
+	Roles     []Role
+	SessionID string
+}
+
+// HasAnyRole reports whether the caller holds at least one of roles.
+func (p *Principal) HasAnyRole(roles ...Role) bool {
+	for _, r := range roles {
+		if slices.Contains(p.Roles, r) {
+			return true
+		}
+	}
+	return false
+}
+
+// Session is what a successful login or refresh returns to the client.
+type Session struct {
+	AccessToken  string
+	RefreshToken string
+	ExpiresIn    time.Duration
+	User         *User
+}
