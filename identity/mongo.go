@@ -175,10 +175,12 @@ func (s *MongoStore) Family(ctx context.Context, id string) (*SessionFamily, err
 
 // RevokeFamily implements SessionStore; revoking twice keeps the first reason.
 func (s *MongoStore) RevokeFamily(ctx context.Context, id, reason string, at time.Time) error {
-	_, err := s.families.UpdateOne(ctx,
-		bson.D{{Key: "_id", Value: id}, {Key: "revoked_at", Value: nil}},
-		bson.D{{Key: "$set", Value: bson.D{{Key: "revoked_at", Value: at}, {Key: "revoke_reason", Value: reason}}}})
-	return err
+	return mongox.Guarded(ctx, s.families, func() error {
+		_, err := s.families.UpdateOne(ctx,
+			bson.D{{Key: "_id", Value: id}, {Key: "revoked_at", Value: nil}},
+			bson.D{{Key: "$set", Value: bson.D{{Key: "revoked_at", Value: at}, {Key: "revoke_reason", Value: reason}}}})
+		return err
+	})
 }
 
 // InsertRefresh implements SessionStore.
@@ -191,10 +193,12 @@ func (s *MongoStore) InsertRefresh(ctx context.Context, t *RefreshToken) error {
 // concurrent refreshes with one token cannot both succeed.
 func (s *MongoStore) UseRefresh(ctx context.Context, hash string, at time.Time) (*RefreshToken, error) {
 	var t RefreshToken
-	err := s.refresh.FindOneAndUpdate(ctx,
-		bson.D{{Key: "_id", Value: hash}, {Key: "used_at", Value: nil}},
-		bson.D{{Key: "$set", Value: bson.D{{Key: "used_at", Value: at}}}},
-		options.FindOneAndUpdate().SetReturnDocument(options.After)).Decode(&t)
+	err := mongox.Guarded(ctx, s.refresh, func() error {
+		return s.refresh.FindOneAndUpdate(ctx,
+			bson.D{{Key: "_id", Value: hash}, {Key: "used_at", Value: nil}},
+			bson.D{{Key: "$set", Value: bson.D{{Key: "used_at", Value: at}}}},
+			options.FindOneAndUpdate().SetReturnDocument(options.After)).Decode(&t)
+	})
 	if err == nil {
 		return &t, nil
 	}
@@ -247,7 +251,11 @@ func (s *MongoStore) PutSMSCode(ctx context.Context, next *SMSCode, prevVersion 
 		}
 		return nil
 	}
-	res, err := s.smsCodes.ReplaceOne(ctx, bson.D{{Key: "_id", Value: next.ID}, {Key: "version", Value: prevVersion}}, next)
+	var res *mongo.UpdateResult
+	err := mongox.Guarded(ctx, s.smsCodes, func() (err error) {
+		res, err = s.smsCodes.ReplaceOne(ctx, bson.D{{Key: "_id", Value: next.ID}, {Key: "version", Value: prevVersion}}, next)
+		return err
+	})
 	if err != nil {
 		return err
 	}
@@ -284,9 +292,11 @@ func (s *MongoStore) CreateStaffCredential(ctx context.Context, c *StaffCredenti
 // threshold is reached) one guarded update that locks and restarts the count.
 func (s *MongoStore) RecordStaffFailure(ctx context.Context, id string, threshold int, lockFor time.Duration, at time.Time) (*StaffCredential, error) {
 	var c StaffCredential
-	err := s.staff.FindOneAndUpdate(ctx, bson.D{{Key: "_id", Value: id}},
-		bson.D{{Key: "$inc", Value: bson.D{{Key: "failed_count", Value: 1}}}, {Key: "$set", Value: bson.D{{Key: "updated_at", Value: at}}}},
-		options.FindOneAndUpdate().SetReturnDocument(options.After)).Decode(&c)
+	err := mongox.Guarded(ctx, s.staff, func() error {
+		return s.staff.FindOneAndUpdate(ctx, bson.D{{Key: "_id", Value: id}},
+			bson.D{{Key: "$inc", Value: bson.D{{Key: "failed_count", Value: 1}}}, {Key: "$set", Value: bson.D{{Key: "updated_at", Value: at}}}},
+			options.FindOneAndUpdate().SetReturnDocument(options.After)).Decode(&c)
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -294,10 +304,12 @@ func (s *MongoStore) RecordStaffFailure(ctx context.Context, id string, threshol
 		return &c, nil
 	}
 	until := at.Add(lockFor)
-	err = s.staff.FindOneAndUpdate(ctx,
-		bson.D{{Key: "_id", Value: id}, {Key: "failed_count", Value: bson.D{{Key: "$gte", Value: threshold}}}},
-		bson.D{{Key: "$set", Value: bson.D{{Key: "locked_until", Value: until}, {Key: "failed_count", Value: 0}}}},
-		options.FindOneAndUpdate().SetReturnDocument(options.After)).Decode(&c)
+	err = mongox.Guarded(ctx, s.staff, func() error {
+		return s.staff.FindOneAndUpdate(ctx,
+			bson.D{{Key: "_id", Value: id}, {Key: "failed_count", Value: bson.D{{Key: "$gte", Value: threshold}}}},
+			bson.D{{Key: "$set", Value: bson.D{{Key: "locked_until", Value: until}, {Key: "failed_count", Value: 0}}}},
+			options.FindOneAndUpdate().SetReturnDocument(options.After)).Decode(&c)
+	})
 	if err != nil && !errors.Is(err, mongo.ErrNoDocuments) {
 		return nil, err
 	}
@@ -309,7 +321,9 @@ func (s *MongoStore) RecordStaffFailure(ctx context.Context, id string, threshol
 
 // ResetStaffFailures implements StaffStore.
 func (s *MongoStore) ResetStaffFailures(ctx context.Context, id string, at time.Time) error {
-	_, err := s.staff.UpdateOne(ctx, bson.D{{Key: "_id", Value: id}},
-		bson.D{{Key: "$set", Value: bson.D{{Key: "failed_count", Value: 0}, {Key: "locked_until", Value: nil}, {Key: "updated_at", Value: at}}}})
-	return err
+	return mongox.Guarded(ctx, s.staff, func() error {
+		_, err := s.staff.UpdateOne(ctx, bson.D{{Key: "_id", Value: id}},
+			bson.D{{Key: "$set", Value: bson.D{{Key: "failed_count", Value: 0}, {Key: "locked_until", Value: nil}, {Key: "updated_at", Value: at}}}})
+		return err
+	})
 }
