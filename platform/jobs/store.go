@@ -43,10 +43,10 @@ func NewQueue(db *mongo.Database) *Queue {
 // EnsureIndexes creates the indexes the runner and the operator views use.
 // Call it once at start-up; it is idempotent.
 func (q *Queue) EnsureIndexes(ctx context.Context) error {
-	_, err := q.coll.Indexes().CreateMany(ctx, []mongo.IndexModel{
-		{Keys: bson.D{{Key: "state", Value: 1}, {Key: "run_at", Value: 1}}},      // claim
-		{Keys: bson.D{{Key: "state", Value: 1}, {Key: "finished_at", Value: 1}}}, // purge
-	})
+	err := mongox.EnsureIndexes(ctx, q.coll,
+		mongo.IndexModel{Keys: bson.D{{Key: "state", Value: 1}, {Key: "run_at", Value: 1}}},      // claim
+		mongo.IndexModel{Keys: bson.D{{Key: "state", Value: 1}, {Key: "finished_at", Value: 1}}}, // purge
+	)
 	if err != nil {
 		return fmt.Errorf("jobs: ensure indexes: %w", err)
 	}

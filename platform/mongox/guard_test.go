@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"zwfw/platform/mongox"
@@ -49,6 +50,24 @@ func TestGuardedWriteWinsOnce(t *testing.T) {
 		wg.Wait()
 		if n := wins.Load(); n != 1 {
 			t.Fatalf("round %d: %d writers claimed one document", round, n)
+		}
+	}
+}
+
+// Starting twice must work: index creation is idempotent on the embedded store.
+func TestEnsureIndexesIsIdempotent(t *testing.T) {
+	coll := testenv.DB(t).Collection("jobs")
+	ctx := context.Background()
+	if _, err := coll.InsertOne(ctx, bson.D{{Key: "_id", Value: "a"}, {Key: "state", Value: "pending"}}); err != nil {
+		t.Fatal(err)
+	}
+	models := []mongo.IndexModel{
+		{Keys: bson.D{{Key: "state", Value: 1}, {Key: "run_at", Value: 1}}},
+		{Keys: bson.D{{Key: "state", Value: 1}, {Key: "finished_at", Value: 1}}},
+	}
+	for i := 0; i < 3; i++ {
+		if err := mongox.EnsureIndexes(ctx, coll, models...); err != nil {
+			t.Fatalf("start %d: %v", i+1, err)
 		}
 	}
 }

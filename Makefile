@@ -1,0 +1,45 @@
+# zwfw — the two commands a newcomer needs are `make run` and `make test`.
+SHELL := /bin/bash
+GO ?= $(shell command -v go 2>/dev/null || echo /usr/local/go/bin/go)
+PKGS := ./...
+# Real Redis when one answers (REDIS_URL or 127.0.0.1:6379), embedded miniredis otherwise:
+# platform/testenv decides per test binary.
+TEST_FLAGS ?= -count=1 -timeout 12m
+
+.PHONY: run sandbox build test test-embedded-redis bench lint fmt vet clean
+
+## run: the whole service on the embedded default (FerretDB, miniredis, sandbox, demo data) on 127.0.0.1:8080
+run:
+	$(GO) run ./cmd/zwfw
+
+## sandbox: the outside-system fakes alone on 127.0.0.1:8090
+sandbox:
+	$(GO) run ./cmd/sandbox
+
+build:
+	$(GO) build -o bin/zwfw ./cmd/zwfw
+	$(GO) build -o bin/sandbox ./cmd/sandbox
+
+## test: unit, integration and HTTP journey tests (embedded MongoDB; real Redis if it answers)
+test: lint
+	@if (exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null; then echo "tests use the real Redis at 127.0.0.1:6379"; else echo "no Redis on 127.0.0.1:6379: tests use embedded miniredis"; fi
+	$(GO) test $(TEST_FLAGS) $(PKGS)
+
+## test-embedded-redis: the Redis-touching tests again, forced onto miniredis
+test-embedded-redis:
+	ZWFW_TEST_REDIS=embedded $(GO) test $(TEST_FLAGS) ./identity/... ./bff/... ./platform/...
+
+## bench: benchmarks (ratios against baselines measured in the same run)
+bench:
+	$(GO) test -run '^$$' -bench . -benchtime 2s -count 1 ./bff/ ./pii/ ./platform/... | tee bench.out
+
+## lint: gofmt and go vet
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet $(PKGS)
+
+fmt:
+	gofmt -w .
+
+clean:
+	rm -rf bin data bench.out

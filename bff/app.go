@@ -1,0 +1,275 @@
+// Package bff is the composition root of zwfw: it reads the configuration,
+// starts what runs embedded (MongoDB, Redis, the sandbox), builds stores,
+// clients and services, and serves the Fiber app with its middleware and
+// route table. Nothing else in zwfw knows how the pieces are wired.
+package bff
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+
+	"zwfw/identity"
+	"zwfw/platform/events"
+	"zwfw/platform/jobs"
+	"zwfw/platform/mongox"
+	"zwfw/platform/redisx"
+	"zwfw/sandbox"
+)
+
+// App is one running zwfw: its stores, services, workers and HTTP server.
+type App struct {
+	cfg  Config
+	log  *slog.Logger
+	http *fiber.App
+
+	mongo     *mongo.Client
+	db        *mongo.Database
+	rdb       redis.UniversalClient
+	keys      redisx.Keys
+	embMongo  *mongox.Embedded
+	embRedis  *redisx.Embedded
+	sandbox   *sandbox.Sandbox
+	registry  *prometheus.Registry
+	jobs      *jobs.Runner
+	queue     *jobs.Queue
+	events    *events.Log
+	identity  *identity.Service
+	demoStaff []demoAccount
+
+	stopBackground context.CancelFunc
+	closers        []func(context.Context) error
+	shutdownOnce   sync.Once
+	shutdownErr    error
+}
+
+// New builds zwfw from cfg. On error, everything already started is stopped.
+func New(ctx context.Context, cfg Config, log *slog.Logger) (app *App, err error) {
+	a := &App{cfg: cfg, log: log, keys: redisx.Keys(cfg.RedisPrefix)}
+	defer func() {
+		if err != nil {
+			_ = a.closeAll(context.Background())
+		}
+	}()
+	if err := a.startStores(ctx); err != nil {
+		return nil, err
+	}
+	if cfg.Sandbox {
+		a.sandbox = sandbox.New(sandbox.Options{Logger: log.With("component", "sandbox")})
+		if err := a.sandbox.Start(cfg.SandboxAddr); err != nil {
+			return nil, fmt.Errorf("start sandbox on %s: %w", cfg.SandboxAddr, err)
+		}
+		a.closers = append(a.closers, a.sandbox.Close)
+		a.useSandboxCredentials()
+	}
+	sec, created, err := loadSecrets(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if created {
+		log.Info("generated keys for the embedded default", "file", filepath.Join(cfg.DataDir, "secrets.json"))
+	}
+	a.registry = newRegistry()
+	if err := a.buildServices(ctx, sec); err != nil {
+		return nil, err
+	}
+	if cfg.SeedDemo {
+		if a.demoStaff, err = a.seedDemo(ctx); err != nil {
+			return nil, fmt.Errorf("seed demo data: %w", err)
+		}
+	}
+	if a.http, err = a.buildHTTP(); err != nil {
+		return nil, err
+	}
+	bg, cancel := context.WithCancel(context.Background())
+	a.stopBackground = cancel
+	a.jobs.Start(bg)
+	if err := a.scheduleMaintenance(bg); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// startStores connects MongoDB and Redis, starting the embedded ones when no
+// URI is configured.
+func (a *App) startStores(ctx context.Context) error {
+	uri := a.cfg.MongoURI
+	if a.cfg.EmbeddedMongo() {
+		emb, err := mongox.StartEmbedded(filepath.Join(a.cfg.DataDir, "mongodb"), "127.0.0.1:0", nil)
+		if err != nil {
+			return err
+		}
+		a.embMongo = emb
+		a.closers = append(a.closers, func(context.Context) error { emb.Close(); return nil })
+		uri = emb.URI
+	}
+	client, err := mongox.Connect(ctx, uri)
+	if err != nil {
+		return fmt.Errorf("connect mongodb: %w", err)
+	}
+	a.mongo = client
+	a.closers = append(a.closers, client.Disconnect)
+	a.db = client.Database(a.cfg.MongoDatabase)
+
+	rurl := a.cfg.RedisURL
+	if a.cfg.EmbeddedRedis() {
+		emb, err := redisx.StartEmbedded()
+		if err != nil {
+			return fmt.Errorf("start embedded redis: %w", err)
+		}
+		a.embRedis = emb
+		a.closers = append(a.closers, func(context.Context) error { emb.Close(); return nil })
+		rurl = emb.URL
+	}
+	rdb, err := redisx.Open(rurl)
+	if err != nil {
+		return err
+	}
+	a.rdb = rdb
+	a.closers = append(a.closers, func(context.Context) error { return rdb.Close() })
+	if err := redisx.Ping(ctx, rdb); err != nil {
+		// Redis is disposable: start degraded rather than not at all.
+		a.log.Warn("redis unreachable at start-up; running degraded", "err", err)
+	}
+	return nil
+}
+
+// useSandboxCredentials points every outside-system client at the sandbox,
+// with the keys the sandbox generated at start-up.
+func (a *App) useSandboxCredentials() {
+	wx := a.sandbox.WeChat()
+	a.cfg.WeChatAPIBase = a.sandbox.URL()
+	a.cfg.WeChatAppID, a.cfg.WeChatAppSecret = wx.AppID, wx.AppSecret
+	sms := a.sandbox.SMS()
+	a.cfg.SMSEndpoint = a.sandbox.URL()
+	a.cfg.SMSAccessKeyID, a.cfg.SMSAccessKeySecret = sms.AccessKeyID, sms.AccessKeySecret
+	a.cfg.SMSSignName, a.cfg.SMSTemplateLogin = sms.SignName, sms.LoginTemplateCode
+}
+
+// Handler returns the Fiber app (tests drive it directly or through Serve).
+func (a *App) Handler() *fiber.App { return a.http }
+
+// Sandbox returns the embedded sandbox, or nil when it is off.
+func (a *App) Sandbox() *sandbox.Sandbox { return a.sandbox }
+
+// Identity returns the identity service (used by tools and tests to create staff).
+func (a *App) Identity() *identity.Service { return a.identity }
+
+// Jobs returns the job queue.
+func (a *App) Jobs() *jobs.Queue { return a.queue }
+
+// Events returns the domain event log.
+func (a *App) Events() *events.Log { return a.events }
+
+// DB returns the MongoDB database.
+func (a *App) DB() *mongo.Database { return a.db }
+
+// Serve serves HTTP on ln until Shutdown.
+func (a *App) Serve(ln net.Listener) error {
+	err := a.http.Listener(ln)
+	if err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// Shutdown stops zwfw gracefully: stop accepting and finish in-flight
+// requests, then let running jobs finish (their leases make any job cut off
+// by the deadline run again after restart), then close the stores.
+func (a *App) Shutdown(ctx context.Context) error {
+	a.shutdownOnce.Do(func() { a.shutdownErr = a.shutdown(ctx) })
+	return a.shutdownErr
+}
+
+func (a *App) shutdown(ctx context.Context) error {
+	var errs []error
+	if a.http != nil {
+		if err := a.http.ShutdownWithContext(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("http: %w", err))
+		}
+	}
+	if a.jobs != nil {
+		if err := a.jobs.Stop(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("jobs: %w", err))
+		}
+	}
+	if a.stopBackground != nil {
+		a.stopBackground()
+	}
+	if err := a.closeAll(ctx); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+func (a *App) closeAll(ctx context.Context) error {
+	var errs []error
+	for i := len(a.closers) - 1; i >= 0; i-- {
+		if err := a.closers[i](ctx); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	a.closers = nil
+	return errors.Join(errs...)
+}
+
+// Banner says what runs where, for the start-up log.
+func (a *App) Banner() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "zwfw 政务服务 BFF\n")
+	fmt.Fprintf(&b, "  HTTP API     http://%s/api/v1   (OpenAPI: /api/v1/openapi.json, health: /livez /readyz, metrics: /metrics)\n", a.cfg.Addr)
+	if a.embMongo != nil {
+		fmt.Fprintf(&b, "  MongoDB      embedded FerretDB (SQLite) at %s, files in %s\n", a.embMongo.URI, a.embMongo.Dir)
+	} else {
+		fmt.Fprintf(&b, "  MongoDB      %s (database %s)\n", redactURI(a.cfg.MongoURI), a.cfg.MongoDatabase)
+	}
+	if a.embRedis != nil {
+		fmt.Fprintf(&b, "  Redis        embedded miniredis at %s (in memory)\n", a.embRedis.Addr())
+	} else {
+		fmt.Fprintf(&b, "  Redis        %s\n", redactURI(a.cfg.RedisURL))
+	}
+	if a.sandbox != nil {
+		fmt.Fprintf(&b, "  Sandbox      %s  (WeChat API, SMS gateway; index at %s/sandbox/)\n", a.sandbox.URL(), a.sandbox.URL())
+		fmt.Fprintf(&b, "               mini-program login: POST /api/v1/auth/wechat {\"code\":\"test:zhangsan\"}\n")
+		fmt.Fprintf(&b, "               SMS codes sent:     GET %s/sandbox/sms/messages?phone=13800138000\n", a.sandbox.URL())
+	} else {
+		fmt.Fprintf(&b, "  WeChat API   %s (app %s)\n", orDefault(a.cfg.WeChatAPIBase, "https://api.weixin.qq.com"), a.cfg.WeChatAppID)
+		fmt.Fprintf(&b, "  SMS gateway  %s\n", a.cfg.SMSEndpoint)
+	}
+	for _, d := range a.demoStaff {
+		fmt.Fprintf(&b, "  Demo staff   %-10s %-9s password in %s\n", d.Username, d.Roles, d.PasswordFile)
+	}
+	return b.String()
+}
+
+func orDefault(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}
+
+// redactURI hides the password of a connection string.
+func redactURI(uri string) string {
+	at := strings.LastIndex(uri, "@")
+	scheme := strings.Index(uri, "://")
+	if at < 0 || scheme < 0 || at < scheme {
+		return uri
+	}
+	creds := uri[scheme+3 : at]
+	if user, _, ok := strings.Cut(creds, ":"); ok {
+		return uri[:scheme+3] + user + ":***" + uri[at:]
+	}
+	return uri
+}

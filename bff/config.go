@@ -1,0 +1,229 @@
+package bff
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is everything zwfw reads at start-up. It comes from environment
+// variables, optionally preceded by a KEY=VALUE file named by ZWFW_CONFIG_FILE
+// (the environment wins). The table in README.md lists every variable.
+type Config struct {
+	Addr          string // ZWFW_ADDR
+	DataDir       string // ZWFW_DATA_DIR: embedded MongoDB files and generated keys
+	MongoURI      string // MONGODB_URI; empty = embedded FerretDB
+	MongoDatabase string // MONGODB_DATABASE
+	RedisURL      string // REDIS_URL; empty = embedded miniredis
+	RedisPrefix   string // ZWFW_REDIS_PREFIX
+
+	Sandbox     bool   // ZWFW_SANDBOX=on|off; default on unless WeChat credentials are set
+	SandboxAddr string // ZWFW_SANDBOX_ADDR
+	SeedDemo    bool   // ZWFW_SEED_DEMO; default on with the sandbox
+
+	LogLevel        string        // ZWFW_LOG_LEVEL: debug|info|warn|error
+	BodyLimit       int           // ZWFW_BODY_LIMIT: max request body in bytes (uploads included)
+	JSONBodyLimit   int           // ZWFW_JSON_BODY_LIMIT: max JSON body in bytes
+	CORSOrigins     string        // ZWFW_CORS_ORIGINS: comma-separated origins of the H5 pages
+	TrustedProxies  string        // ZWFW_TRUSTED_PROXIES: comma-separated IPs/CIDRs whose X-Forwarded-For is believed
+	ShutdownTimeout time.Duration // ZWFW_SHUTDOWN_TIMEOUT
+
+	RatePerIP    int // ZWFW_RATE_PER_IP: requests per minute per client IP
+	RatePerUser  int // ZWFW_RATE_PER_USER: requests per minute per logged-in user
+	RateLoginIP  int // ZWFW_RATE_LOGIN_PER_IP: login attempts per minute per IP
+	RateSMSPerIP int // ZWFW_RATE_SMS_PER_IP: SMS sends per hour per IP
+
+	JWTSecret     string // ZWFW_JWT_SECRET: hex, >= 32 bytes
+	SM4Key        string // ZWFW_SM4_KEY: hex, 16 bytes
+	BlindIndexKey string // ZWFW_BLIND_INDEX_KEY: hex, >= 32 bytes
+
+	WeChatAPIBase   string // WECHAT_API_BASE
+	WeChatAppID     string // WECHAT_MINIPROGRAM_APPID
+	WeChatAppSecret string // WECHAT_MINIPROGRAM_SECRET
+
+	SMSEndpoint        string // SMS_ENDPOINT
+	SMSAccessKeyID     string // SMS_ACCESS_KEY_ID
+	SMSAccessKeySecret string // SMS_ACCESS_KEY_SECRET
+	SMSSignName        string // SMS_SIGN_NAME
+	SMSTemplateLogin   string // SMS_TEMPLATE_LOGIN
+
+	JobConcurrency int // ZWFW_JOB_CONCURRENCY
+}
+
+// EmbeddedMongo reports whether zwfw starts its own FerretDB.
+func (c Config) EmbeddedMongo() bool { return c.MongoURI == "" }
+
+// EmbeddedRedis reports whether zwfw starts its own miniredis.
+func (c Config) EmbeddedRedis() bool { return c.RedisURL == "" }
+
+// LoadConfig reads the configuration from getenv (os.Getenv in production).
+func LoadConfig(getenv func(string) string) (Config, error) {
+	env := getenv
+	if path := getenv("ZWFW_CONFIG_FILE"); path != "" {
+		file, err := readEnvFile(path)
+		if err != nil {
+			return Config{}, err
+		}
+		env = func(k string) string {
+			if v := getenv(k); v != "" {
+				return v
+			}
+			return file[k]
+		}
+	}
+	p := parser{env: env}
+	c := Config{
+		Addr:          p.str("ZWFW_ADDR", "127.0.0.1:8080"),
+		DataDir:       p.str("ZWFW_DATA_DIR", "./data"),
+		MongoURI:      p.str("MONGODB_URI", ""),
+		MongoDatabase: p.str("MONGODB_DATABASE", "zwfw"),
+		RedisURL:      p.str("REDIS_URL", ""),
+		RedisPrefix:   p.str("ZWFW_REDIS_PREFIX", "zwfw:"),
+		SandboxAddr:   p.str("ZWFW_SANDBOX_ADDR", "127.0.0.1:8090"),
+
+		LogLevel:        p.str("ZWFW_LOG_LEVEL", "info"),
+		BodyLimit:       p.int("ZWFW_BODY_LIMIT", 12<<20),
+		JSONBodyLimit:   p.int("ZWFW_JSON_BODY_LIMIT", 1<<20),
+		CORSOrigins:     p.str("ZWFW_CORS_ORIGINS", "http://localhost:5173,http://127.0.0.1:5173"),
+		TrustedProxies:  p.str("ZWFW_TRUSTED_PROXIES", ""),
+		ShutdownTimeout: p.duration("ZWFW_SHUTDOWN_TIMEOUT", 20*time.Second),
+
+		RatePerIP:    p.int("ZWFW_RATE_PER_IP", 600),
+		RatePerUser:  p.int("ZWFW_RATE_PER_USER", 300),
+		RateLoginIP:  p.int("ZWFW_RATE_LOGIN_PER_IP", 30),
+		RateSMSPerIP: p.int("ZWFW_RATE_SMS_PER_IP", 20),
+
+		JWTSecret:     p.str("ZWFW_JWT_SECRET", ""),
+		SM4Key:        p.str("ZWFW_SM4_KEY", ""),
+		BlindIndexKey: p.str("ZWFW_BLIND_INDEX_KEY", ""),
+
+		WeChatAPIBase:   p.str("WECHAT_API_BASE", ""),
+		WeChatAppID:     p.str("WECHAT_MINIPROGRAM_APPID", ""),
+		WeChatAppSecret: p.str("WECHAT_MINIPROGRAM_SECRET", ""),
+
+		SMSEndpoint:        p.str("SMS_ENDPOINT", "https://dysmsapi.aliyuncs.com"),
+		SMSAccessKeyID:     p.str("SMS_ACCESS_KEY_ID", ""),
+		SMSAccessKeySecret: p.str("SMS_ACCESS_KEY_SECRET", ""),
+		SMSSignName:        p.str("SMS_SIGN_NAME", ""),
+		SMSTemplateLogin:   p.str("SMS_TEMPLATE_LOGIN", ""),
+
+		JobConcurrency: p.int("ZWFW_JOB_CONCURRENCY", 4),
+	}
+	c.Sandbox = p.bool("ZWFW_SANDBOX", c.WeChatAppID == "")
+	c.SeedDemo = p.bool("ZWFW_SEED_DEMO", c.Sandbox)
+	if p.err != nil {
+		return Config{}, p.err
+	}
+	return c, c.validate()
+}
+
+func (c Config) validate() error {
+	if !c.Sandbox {
+		var missing []string
+		for name, v := range map[string]string{
+			"WECHAT_MINIPROGRAM_APPID": c.WeChatAppID, "WECHAT_MINIPROGRAM_SECRET": c.WeChatAppSecret,
+			"SMS_ACCESS_KEY_ID": c.SMSAccessKeyID, "SMS_ACCESS_KEY_SECRET": c.SMSAccessKeySecret,
+			"SMS_SIGN_NAME": c.SMSSignName, "SMS_TEMPLATE_LOGIN": c.SMSTemplateLogin,
+		} {
+			if v == "" {
+				missing = append(missing, name)
+			}
+		}
+		if len(missing) > 0 {
+			return fmt.Errorf("with ZWFW_SANDBOX=off these must be set: %s", strings.Join(slices.Sorted(slices.Values(missing)), ", "))
+		}
+	}
+	if !c.EmbeddedMongo() && (c.JWTSecret == "" || c.SM4Key == "" || c.BlindIndexKey == "") {
+		// Generated keys are per data dir: replicas sharing a real MongoDB must share keys.
+		return fmt.Errorf("with MONGODB_URI set, ZWFW_JWT_SECRET, ZWFW_SM4_KEY and ZWFW_BLIND_INDEX_KEY must be set")
+	}
+	if c.BodyLimit < c.JSONBodyLimit {
+		return fmt.Errorf("ZWFW_BODY_LIMIT (%d) must not be below ZWFW_JSON_BODY_LIMIT (%d)", c.BodyLimit, c.JSONBodyLimit)
+	}
+	return nil
+}
+
+type parser struct {
+	env func(string) string
+	err error
+}
+
+func (p *parser) str(key, def string) string {
+	if v := strings.TrimSpace(p.env(key)); v != "" {
+		return v
+	}
+	return def
+}
+
+func (p *parser) int(key string, def int) int {
+	v := strings.TrimSpace(p.env(key))
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 {
+		p.fail(fmt.Errorf("%s: want a non-negative integer, got %q", key, v))
+		return def
+	}
+	return n
+}
+
+func (p *parser) bool(key string, def bool) bool {
+	switch strings.ToLower(strings.TrimSpace(p.env(key))) {
+	case "":
+		return def
+	case "1", "true", "on", "yes", "embedded":
+		return true
+	case "0", "false", "off", "no":
+		return false
+	default:
+		p.fail(fmt.Errorf("%s: want on or off, got %q", key, p.env(key)))
+		return def
+	}
+}
+
+func (p *parser) duration(key string, def time.Duration) time.Duration {
+	v := strings.TrimSpace(p.env(key))
+	if v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		p.fail(fmt.Errorf("%s: want a duration like 20s, got %q", key, v))
+		return def
+	}
+	return d
+}
+
+func (p *parser) fail(err error) {
+	if p.err == nil {
+		p.err = err
+	}
+}
+
+// readEnvFile reads KEY=VALUE lines; blank lines and # comments are skipped.
+func readEnvFile(path string) (map[string]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("ZWFW_CONFIG_FILE: %w", err)
+	}
+	defer f.Close()
+	out := map[string]string{}
+	sc := bufio.NewScanner(f)
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		k, v, ok := strings.Cut(line, "=")
+		if !ok {
+			return nil, fmt.Errorf("ZWFW_CONFIG_FILE %s:%d: want KEY=VALUE", path, n)
+		}
+		out[strings.TrimSpace(k)] = strings.Trim(strings.TrimSpace(v), `"'`)
+	}
+	return out, sc.Err()
+}

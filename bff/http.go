@@ -1,0 +1,104 @@
+package bff
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/adaptor"
+	"github.com/gofiber/fiber/v2/middleware/cors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"zwfw/handlers"
+	"zwfw/identity"
+	"zwfw/platform/ratelimit"
+	"zwfw/platform/redisx"
+)
+
+// buildHTTP assembles the Fiber app: server limits, middleware in order, and
+// the route table.
+func (a *App) buildHTTP() (*fiber.App, error) {
+	cfg := a.cfg
+	proxies := splitList(cfg.TrustedProxies)
+	app := fiber.New(fiber.Config{
+		AppName:                 "zwfw",
+		BodyLimit:               cfg.BodyLimit,
+		ReadTimeout:             30 * time.Second,
+		WriteTimeout:            30 * time.Second,
+		IdleTimeout:             120 * time.Second,
+		ErrorHandler:            errorHandler(a.log),
+		DisableStartupMessage:   true,
+		EnableTrustedProxyCheck: len(proxies) > 0,
+		TrustedProxies:          proxies,
+		ProxyHeader:             proxyHeader(proxies),
+	})
+	metrics := newHTTPMetrics(a.registry)
+	limiter := ratelimit.New(a.rdb, a.keys)
+	degraded := func() { metrics.degraded.Inc() }
+
+	app.Use(requestID())
+	app.Use(observe(a.log, metrics))
+	app.Use(recoverPanics(a.log))
+	app.Use(cors.New(cors.Config{
+		AllowOrigins:  strings.Join(splitList(cfg.CORSOrigins), ","),
+		AllowMethods:  "GET,POST,PUT,PATCH,DELETE,OPTIONS",
+		AllowHeaders:  "Authorization,Content-Type,Idempotency-Key,X-Request-ID",
+		ExposeHeaders: "X-Request-ID,Retry-After,X-RateLimit-Remaining",
+		MaxAge:        600,
+	}))
+
+	health := &handlers.Health{Checks: []handlers.Check{
+		{Name: "mongodb", Critical: true, Probe: func(ctx context.Context) error { return a.mongo.Ping(ctx, nil) }},
+		{Name: "redis", Critical: false, Probe: func(ctx context.Context) error { return redisx.Ping(ctx, a.rdb) }},
+	}}
+	app.Get("/livez", health.Live)
+	app.Get("/readyz", health.Ready)
+	app.Get("/metrics", adaptor.HTTPHandler(promhttp.HandlerFor(a.registry, promhttp.HandlerOpts{})))
+
+	api := app.Group("/api/v1", rateLimit(limiter, ratelimit.PerMinute(cfg.RatePerIP), byIP("api"), degraded))
+	spec, err := openAPIJSON()
+	if err != nil {
+		return nil, err
+	}
+	api.Get("/openapi.json", func(c *fiber.Ctx) error {
+		c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSONCharsetUTF8)
+		return c.Send(spec)
+	})
+
+	auth := &handlers.Auth{Svc: a.identity, BodyLimit: cfg.JSONBodyLimit}
+	loginLimit := rateLimit(limiter, ratelimit.PerMinute(cfg.RateLoginIP), byIP("login"), degraded)
+	smsLimit := rateLimit(limiter, ratelimit.Limit{Rate: cfg.RateSMSPerIP, Period: time.Hour, Burst: cfg.RateSMSPerIP}, byIP("sms"), degraded)
+	userLimit := rateLimit(limiter, ratelimit.PerMinute(cfg.RatePerUser), byUser("api"), degraded)
+	signedIn := func(roles ...identity.Role) []fiber.Handler {
+		return []fiber.Handler{requireAuth(a.identity, roles...), userLimit}
+	}
+
+	api.Post("/auth/wechat", loginLimit, auth.WeChat)
+	api.Post("/auth/sms/send", smsLimit, auth.SMSSend)
+	api.Post("/auth/sms/verify", loginLimit, auth.SMSVerify)
+	api.Post("/auth/staff", loginLimit, auth.Staff)
+	api.Post("/auth/refresh", loginLimit, auth.Refresh)
+	api.Post("/auth/logout", append(signedIn(), auth.Logout)...)
+	api.Get("/me", append(signedIn(), auth.Me)...)
+
+	return app, nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// proxyHeader believes X-Forwarded-For only when trusted proxies are configured.
+func proxyHeader(proxies []string) string {
+	if len(proxies) == 0 {
+		return ""
+	}
+	return fiber.HeaderXForwardedFor
+}

@@ -1,0 +1,164 @@
+package bff
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"regexp"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"zwfw/apperr"
+	"zwfw/handlers"
+	"zwfw/identity"
+	"zwfw/platform/ratelimit"
+)
+
+var requestIDPattern = regexp.MustCompile(`^[A-Za-z0-9._-]{8,64}$`)
+
+func newRequestID() string {
+	b := make([]byte, 12)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// requestID takes a well-formed X-Request-ID from the client (so a phone's
+// retry can be traced) or makes one, and echoes it in the response.
+func requestID() fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		id := c.Get(fiber.HeaderXRequestID)
+		if !requestIDPattern.MatchString(id) {
+			id = newRequestID()
+		}
+		c.Locals(handlers.LocalRequestID, id)
+		c.Set(fiber.HeaderXRequestID, id)
+		return c.Next()
+	}
+}
+
+// recoverPanics turns a panic into an INTERNAL error and logs the stack; the
+// client never sees it.
+func recoverPanics(log *slog.Logger) fiber.Handler {
+	return func(c *fiber.Ctx) (err error) {
+		defer func() {
+			if r := recover(); r != nil {
+				log.Error("panic in handler", "request_id", handlers.RequestID(c), "route", routeLabel(c),
+					"panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+				err = apperr.Internal.WithCause(fmt.Errorf("panic: %v", r))
+			}
+		}()
+		return c.Next()
+	}
+}
+
+// routeLabel is the route template ("/api/v1/cases/:id"), never the raw path,
+// so metrics and logs carry no ids and have bounded cardinality.
+func routeLabel(c *fiber.Ctx) string {
+	r := c.Route()
+	if r == nil || r.Method == "USE" || r.Path == "/" || r.Path == "" || strings.HasSuffix(r.Path, "*") {
+		return "unmatched"
+	}
+	return r.Path
+}
+
+// observe is the outermost middleware: it resolves errors into responses
+// (so the status is known), then writes the access log line and the metrics.
+// The log carries the path without its query string: queries may hold
+// personal data (phone, ID number) and must not reach the log.
+func observe(log *slog.Logger, m *httpMetrics) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		start := time.Now()
+		err := c.Next()
+		if err != nil {
+			if herr := c.App().ErrorHandler(c, err); herr != nil {
+				_ = c.SendStatus(fiber.StatusInternalServerError)
+			}
+		}
+		status := c.Response().StatusCode()
+		elapsed := time.Since(start)
+		route := routeLabel(c)
+		m.observe(c.Method(), route, status, elapsed)
+		attrs := []any{
+			"request_id", handlers.RequestID(c),
+			"method", c.Method(),
+			"route", route,
+			"path", c.Path(),
+			"status", status,
+			"duration_ms", float64(elapsed.Microseconds()) / 1000,
+			"bytes", len(c.Response().Body()),
+			"ip", c.IP(),
+		}
+		if p := handlers.PrincipalFrom(c); p != nil {
+			attrs = append(attrs, "user_id", p.UserID)
+		}
+		level := slog.LevelInfo
+		if status >= 500 {
+			level = slog.LevelError
+		}
+		log.Log(c.UserContext(), level, "http", attrs...)
+		return nil
+	}
+}
+
+// requireAuth authenticates the bearer token and, when roles are given,
+// checks that the caller holds one of them.
+func requireAuth(svc *identity.Service, roles ...identity.Role) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		h := c.Get(fiber.HeaderAuthorization)
+		token, ok := strings.CutPrefix(h, "Bearer ")
+		if !ok || token == "" {
+			return identity.ErrTokenMissing
+		}
+		p, err := svc.Authenticate(c.UserContext(), strings.TrimSpace(token))
+		if err != nil {
+			return err
+		}
+		if len(roles) > 0 && !p.HasAnyRole(roles...) {
+			return identity.ErrForbidden
+		}
+		c.Locals(handlers.LocalPrincipal, p)
+		return c.Next()
+	}
+}
+
+// limitKey chooses what a rate limit counts: the client IP, or the user.
+type limitKey func(c *fiber.Ctx) string
+
+func byIP(prefix string) limitKey {
+	return func(c *fiber.Ctx) string { return prefix + ":ip:" + c.IP() }
+}
+
+func byUser(prefix string) limitKey {
+	return func(c *fiber.Ctx) string {
+		if p := handlers.PrincipalFrom(c); p != nil {
+			return prefix + ":user:" + p.UserID
+		}
+		return prefix + ":ip:" + c.IP()
+	}
+}
+
+// rateLimit refuses requests over limit with 429, RATE_LIMITED and Retry-After.
+func rateLimit(l *ratelimit.Limiter, limit ratelimit.Limit, key limitKey, onDegraded func()) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		res := l.Allow(c.UserContext(), key(c), limit)
+		if res.Degraded && onDegraded != nil {
+			onDegraded()
+		}
+		if !res.Allowed {
+			secs := int(res.RetryAfter.Seconds() + 0.999)
+			if secs < 1 {
+				secs = 1
+			}
+			return apperr.RateLimited.WithDetail("retry_after", secs)
+		}
+		if res.Remaining >= 0 && !res.Degraded {
+			c.Set("X-RateLimit-Remaining", strconv.Itoa(res.Remaining))
+		}
+		return c.Next()
+	}
+}

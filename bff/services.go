@@ -1,0 +1,106 @@
+package bff
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"time"
+
+	"zwfw/identity"
+	"zwfw/notify"
+	"zwfw/pii"
+	"zwfw/platform/events"
+	"zwfw/platform/jobs"
+	"zwfw/wxapi"
+)
+
+// buildServices creates the stores, outside-system clients and services.
+func (a *App) buildServices(ctx context.Context, sec secrets) error {
+	cipher, err := pii.NewCipher(map[byte][]byte{1: sec.SM4}, 1)
+	if err != nil {
+		return err
+	}
+	protector := piiProtector{cipher: cipher, index: pii.NewBlindIndex(sec.BlindIndex)}
+
+	store := identity.NewMongoStore(a.db)
+	if err := store.EnsureIndexes(ctx); err != nil {
+		return err
+	}
+	users := identity.NewUserCache(store, a.rdb, a.keys, 10*time.Minute, a.log)
+	tokens, err := identity.NewTokens(sec.JWT, identity.Defaults().AccessTTL, nil)
+	if err != nil {
+		return err
+	}
+	mp := wxapi.NewMiniProgram(wxapi.Config{AppID: a.cfg.WeChatAppID, AppSecret: a.cfg.WeChatAppSecret, APIBase: a.cfg.WeChatAPIBase},
+		wxapi.NewRedisCache(a.rdb, a.keys))
+	sms := notify.NewAliyunSMS(notify.AliyunSMSConfig{
+		Endpoint: a.cfg.SMSEndpoint, AccessKeyID: a.cfg.SMSAccessKeyID, AccessKeySecret: a.cfg.SMSAccessKeySecret,
+		SignName: a.cfg.SMSSignName, HTTPClient: &http.Client{Timeout: 5 * time.Second},
+	})
+	a.identity = identity.NewService(identity.Defaults(), identity.Deps{
+		Users: users, Sessions: store, Codes: store, Staff: store, Tokens: tokens,
+		WeChat:      wechatLogin{mp: mp},
+		SMS:         smsCodeSender{sms: sms, template: a.cfg.SMSTemplateLogin},
+		PII:         protector,
+		Revocations: identity.NewRedisRevocations(a.rdb, a.keys),
+		Logger:      a.log.With("component", "identity"),
+	})
+
+	a.queue = jobs.NewQueue(a.db)
+	if err := a.queue.EnsureIndexes(ctx); err != nil {
+		return err
+	}
+	a.events = events.NewLog(a.db)
+	if err := a.events.EnsureIndexes(ctx); err != nil {
+		return err
+	}
+	a.jobs = jobs.NewRunner(a.db, jobs.RunnerOptions{
+		Owner: runnerOwner(), Concurrency: a.cfg.JobConcurrency, Logger: a.log.With("component", "jobs"),
+	})
+	a.registerJobs()
+	return nil
+}
+
+// piiProtector adapts package pii to identity.Protector.
+type piiProtector struct {
+	cipher *pii.Cipher
+	index  *pii.BlindIndex
+}
+
+func (p piiProtector) EncryptField(field, plaintext string) (string, error) {
+	return p.cipher.EncryptField(field, plaintext)
+}
+
+func (p piiProtector) Index(field, value string) string { return p.index.Index(field, value) }
+
+// wechatLogin adapts the WeChat client to identity.WeChatAuth.
+type wechatLogin struct{ mp *wxapi.MiniProgram }
+
+func (w wechatLogin) Code2Session(ctx context.Context, code string) (identity.WeChatIdentity, error) {
+	s, err := w.mp.Code2Session(ctx, code)
+	switch {
+	case errors.Is(err, wxapi.ErrInvalidCode):
+		return identity.WeChatIdentity{}, identity.ErrWeChatCodeInvalid.WithCause(err)
+	case err != nil:
+		return identity.WeChatIdentity{}, identity.ErrWeChatUnavailable.WithCause(err)
+	}
+	return identity.WeChatIdentity{AppID: w.mp.AppID(), OpenID: s.OpenID, UnionID: s.UnionID}, nil
+}
+
+// smsCodeSender adapts the SMS gateway client to identity.CodeSender.
+type smsCodeSender struct {
+	sms      *notify.AliyunSMS
+	template string
+}
+
+func (s smsCodeSender) SendLoginCode(ctx context.Context, phone, code string) error {
+	_, err := s.sms.Send(ctx, phone, s.template, map[string]string{"code": code})
+	if err == nil {
+		return nil
+	}
+	var se *notify.SMSError
+	if errors.As(err, &se) && se.Code == "isv.BUSINESS_LIMIT_CONTROL" {
+		return identity.ErrSMSTooFrequent.WithCause(err)
+	}
+	return identity.ErrSMSUnavailable.WithCause(err)
+}
