@@ -299,3 +299,22 @@ func TestRestartWithRedisFlushedKeepsUsersAndSessions(t *testing.T) {
 		t.Fatalf("refresh token from before the restart: %d %s", r.Status, r.Body)
 	}
 }
+
+// With Redis down zwfw is degraded, not broken: ready, and logins and
+// profile reads still work (rate limits fail open, caches read through).
+func TestRedisDownIsDegradedNotBroken(t *testing.T) {
+	s := start(t, func(c *bff.Config) { c.RedisURL = "redis://127.0.0.1:1/0" })
+	r := s.request("GET", "/readyz", "", nil)
+	if r.Status != 200 || r.M(t)["status"] != "degraded" {
+		t.Fatalf("readyz without redis: %d %s", r.Status, r.Body)
+	}
+	me := s.loginWeChat("noredis")
+	r = s.request("GET", "/api/v1/me", me.Access, nil)
+	if r.Status != 200 {
+		t.Fatalf("/me without redis: %d %s", r.Status, r.Body)
+	}
+	r = s.request("POST", "/api/v1/auth/refresh", "", map[string]string{"refresh_token": me.Refresh})
+	if r.Status != 200 {
+		t.Fatalf("refresh without redis: %d %s", r.Status, r.Body)
+	}
+}

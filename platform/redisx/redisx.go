@@ -62,20 +62,24 @@ func ParseURL(raw string) (*redis.UniversalOptions, error) {
 	if u.Scheme == "rediss" {
 		opts.TLSConfig = tlsConfig(opts.Addrs[0])
 	}
-	opts.DialTimeout = 2 * time.Second
+	opts.DialTimeout = time.Second
 	opts.ReadTimeout = time.Second
 	opts.WriteTimeout = time.Second
+	opts.MaxRetries = 1
 	return opts, nil
 }
 
 // Open connects with REDIS_URL. It does not fail when Redis is down: zwfw
-// runs degraded without Redis; callers ping to find out.
+// runs degraded without Redis; callers ping to find out. A circuit breaker
+// makes commands fail fast (ErrUnavailable) while Redis keeps failing.
 func Open(raw string) (redis.UniversalClient, error) {
 	opts, err := ParseURL(raw)
 	if err != nil {
 		return nil, err
 	}
-	return redis.NewUniversalClient(opts), nil
+	c := redis.NewUniversalClient(opts)
+	c.AddHook(newBreakerHook("redis"))
+	return c, nil
 }
 
 // Embedded is an in-process miniredis server.
