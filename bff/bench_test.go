@@ -1,6 +1,7 @@
 package bff_test
 
 import (
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -10,6 +11,8 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+
+	"zwfw/bff"
 )
 
 // BenchmarkGetMe measures GET /api/v1/me (token check, revocation check and
@@ -17,7 +20,8 @@ import (
 // handler on the same machine in the same run, both over loopback HTTP with
 // keep-alive clients. It reports requests/second of each and their ratio.
 func BenchmarkGetMe(b *testing.B) {
-	s := start(b)
+	// Limits high enough never to trip, so the limiter's cost is measured but not its refusals.
+	s := start(b, func(c *bff.Config) { c.RatePerIP, c.RatePerUser = 100_000_000, 100_000_000 })
 	me := s.loginWeChat("bench")
 
 	bare := fiber.New(fiber.Config{DisableStartupMessage: true})
@@ -27,13 +31,16 @@ func BenchmarkGetMe(b *testing.B) {
 		b.Fatal(err)
 	}
 	go func() { _ = bare.Listener(ln) }()
-	defer bare.Shutdown()
-
 	const workers = 8
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: workers}, Timeout: 10 * time.Second}
+	transport := &http.Transport{MaxIdleConnsPerHost: workers}
+	client := &http.Client{Transport: transport, Timeout: 10 * time.Second}
+	defer func() {
+		transport.CloseIdleConnections()
+		_ = bare.ShutdownWithTimeout(2 * time.Second)
+	}()
 	run := func(url, token string, n int) float64 {
 		var next atomic.Int64
-		var failed atomic.Int64
+		var failed, lastStatus atomic.Int64
 		var wg sync.WaitGroup
 		begin := time.Now()
 		for w := 0; w < workers; w++ {
@@ -54,13 +61,14 @@ func BenchmarkGetMe(b *testing.B) {
 					res.Body.Close()
 					if res.StatusCode != 200 {
 						failed.Add(1)
+						lastStatus.Store(int64(res.StatusCode))
 					}
 				}
 			}()
 		}
 		wg.Wait()
 		if f := failed.Load(); f > 0 {
-			b.Fatalf("%d of %d requests to %s failed", f, n, url)
+			b.Fatal(fmt.Sprintf("%d of %d requests to %s failed (last status %d)", f, n, url, lastStatus.Load()))
 		}
 		return float64(n) / time.Since(begin).Seconds()
 	}
