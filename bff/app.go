@@ -20,11 +20,13 @@ import (
 	"github.com/redis/go-redis/v9"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
+	"zwfw/catalog"
 	"zwfw/identity"
 	"zwfw/platform/events"
 	"zwfw/platform/jobs"
 	"zwfw/platform/mongox"
 	"zwfw/platform/redisx"
+	"zwfw/province"
 	"zwfw/sandbox"
 )
 
@@ -46,6 +48,8 @@ type App struct {
 	queue     *jobs.Queue
 	events    *events.Log
 	identity  *identity.Service
+	province  *province.Client
+	catalog   *catalog.Service
 	demoStaff []demoAccount
 
 	stopBackground context.CancelFunc
@@ -155,6 +159,8 @@ func (a *App) useSandboxCredentials() {
 	a.cfg.SMSEndpoint = a.sandbox.URL()
 	a.cfg.SMSAccessKeyID, a.cfg.SMSAccessKeySecret = sms.AccessKeyID, sms.AccessKeySecret
 	a.cfg.SMSSignName, a.cfg.SMSTemplateLogin = sms.SignName, sms.LoginTemplateCode
+	pv := a.sandbox.Province()
+	a.cfg.ProvinceBaseURL, a.cfg.ProvinceAppKey, a.cfg.ProvinceAppSecret = pv.BaseURL, pv.AppKey, pv.AppSecret
 }
 
 // Handler returns the Fiber app (tests drive it directly or through Serve).
@@ -240,12 +246,13 @@ func (a *App) Banner() string {
 		fmt.Fprintf(&b, "  Redis        %s\n", redactURI(a.cfg.RedisURL))
 	}
 	if a.sandbox != nil {
-		fmt.Fprintf(&b, "  Sandbox      %s  (WeChat API, SMS gateway; index at %s/sandbox/)\n", a.sandbox.URL(), a.sandbox.URL())
+		fmt.Fprintf(&b, "  Sandbox      %s  (WeChat API, SMS gateway, provincial platform; index at %s/sandbox/, docs/sandbox.md)\n", a.sandbox.URL(), a.sandbox.URL())
 		fmt.Fprintf(&b, "               mini-program login: POST /api/v1/auth/wechat {\"code\":\"test:zhangsan\"}\n")
 		fmt.Fprintf(&b, "               SMS codes sent:     GET %s/sandbox/sms/messages?phone=13800138000\n", a.sandbox.URL())
 	} else {
 		fmt.Fprintf(&b, "  WeChat API   %s (app %s)\n", orDefault(a.cfg.WeChatAPIBase, "https://api.weixin.qq.com"), a.cfg.WeChatAppID)
 		fmt.Fprintf(&b, "  SMS gateway  %s\n", a.cfg.SMSEndpoint)
+		fmt.Fprintf(&b, "  Province     %s (%s)\n", a.cfg.ProvinceBaseURL, a.cfg.ProvinceSignMethod)
 	}
 	for _, d := range a.demoStaff {
 		fmt.Fprintf(&b, "  Demo staff   %-10s %-9s password in %s\n", d.Username, d.Roles, d.PasswordFile)

@@ -51,6 +51,17 @@ type Config struct {
 	SMSSignName        string // SMS_SIGN_NAME
 	SMSTemplateLogin   string // SMS_TEMPLATE_LOGIN
 
+	ProvinceBaseURL    string // PROVINCE_BASE_URL
+	ProvinceAppKey     string // PROVINCE_APP_KEY
+	ProvinceAppSecret  string // PROVINCE_APP_SECRET
+	ProvinceSignMethod string // PROVINCE_SIGN_METHOD: HMAC-SM3 (default) | HMAC-SHA256
+	// How long catalog data is fresh, and how long a stale copy may stand in
+	// while the province is down.
+	ProvinceCacheFresh    time.Duration // PROVINCE_CACHE_FRESH
+	ProvinceCacheMaxStale time.Duration // PROVINCE_CACHE_MAX_STALE
+	// How long an open breaker refuses calls before it lets one probe through.
+	ProvinceBreakerOpen time.Duration // PROVINCE_BREAKER_OPEN_TIMEOUT
+
 	JobConcurrency int // ZWFW_JOB_CONCURRENCY
 }
 
@@ -111,6 +122,14 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		SMSSignName:        p.str("SMS_SIGN_NAME", ""),
 		SMSTemplateLogin:   p.str("SMS_TEMPLATE_LOGIN", ""),
 
+		ProvinceBaseURL:       p.str("PROVINCE_BASE_URL", ""),
+		ProvinceAppKey:        p.str("PROVINCE_APP_KEY", ""),
+		ProvinceAppSecret:     p.str("PROVINCE_APP_SECRET", ""),
+		ProvinceSignMethod:    p.str("PROVINCE_SIGN_METHOD", "HMAC-SM3"),
+		ProvinceCacheFresh:    p.duration("PROVINCE_CACHE_FRESH", 5*time.Minute),
+		ProvinceCacheMaxStale: p.duration("PROVINCE_CACHE_MAX_STALE", 24*time.Hour),
+		ProvinceBreakerOpen:   p.duration("PROVINCE_BREAKER_OPEN_TIMEOUT", 15*time.Second),
+
 		JobConcurrency: p.int("ZWFW_JOB_CONCURRENCY", 4),
 	}
 	c.Sandbox = p.bool("ZWFW_SANDBOX", c.WeChatAppID == "")
@@ -128,6 +147,7 @@ func (c Config) validate() error {
 			"WECHAT_MINIPROGRAM_APPID": c.WeChatAppID, "WECHAT_MINIPROGRAM_SECRET": c.WeChatAppSecret,
 			"SMS_ACCESS_KEY_ID": c.SMSAccessKeyID, "SMS_ACCESS_KEY_SECRET": c.SMSAccessKeySecret,
 			"SMS_SIGN_NAME": c.SMSSignName, "SMS_TEMPLATE_LOGIN": c.SMSTemplateLogin,
+			"PROVINCE_BASE_URL": c.ProvinceBaseURL, "PROVINCE_APP_KEY": c.ProvinceAppKey, "PROVINCE_APP_SECRET": c.ProvinceAppSecret,
 		} {
 			if v == "" {
 				missing = append(missing, name)

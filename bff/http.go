@@ -51,6 +51,9 @@ func (a *App) buildHTTP() (*fiber.App, error) {
 	health := &handlers.Health{Checks: []handlers.Check{
 		{Name: "mongodb", Critical: true, Probe: func(ctx context.Context) error { return a.mongo.Ping(ctx, nil) }},
 		{Name: "redis", Critical: false, Probe: func(ctx context.Context) error { return redisx.Ping(ctx, a.rdb) }},
+		// The province owns official records, but zwfw keeps serving (catalog
+		// from cache, submissions queued) while it is down: degraded, not unready.
+		{Name: "province", Critical: false, Probe: a.province.Health},
 	}}
 	app.Get("/livez", health.Live)
 	app.Get("/readyz", health.Ready)
@@ -81,6 +84,19 @@ func (a *App) buildHTTP() (*fiber.App, error) {
 	api.Post("/auth/refresh", loginLimit, auth.Refresh)
 	api.Post("/auth/logout", append(signedIn(), auth.Logout)...)
 	api.Get("/me", append(signedIn(), auth.Me)...)
+
+	cat := &handlers.Catalog{Svc: a.catalog}
+	api.Get("/items", cat.Search)
+	api.Get("/items/:code", cat.Guide)
+
+	me := &handlers.Me{Svc: a.identity, BodyLimit: cfg.JSONBodyLimit}
+	public := []identity.Role{identity.RoleCitizen, identity.RoleBusiness}
+	// Real-name checks are a guessing oracle for names and ID numbers: few per user.
+	verifyLimit := rateLimit(limiter, ratelimit.Limit{Rate: 10, Period: time.Hour, Burst: 10}, byUser("realname"), degraded)
+	api.Post("/me/realname", append(signedIn(public...), verifyLimit, me.RealName)...)
+	api.Post("/me/companies", append(signedIn(public...), verifyLimit, me.BindCompany)...)
+	api.Get("/me/licenses", append(signedIn(public...), me.Licenses)...)
+	api.Get("/me/licenses/:id", append(signedIn(public...), me.License)...)
 
 	return app, nil
 }

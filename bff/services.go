@@ -3,14 +3,17 @@ package bff
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"time"
 
+	"zwfw/catalog"
 	"zwfw/identity"
 	"zwfw/notify"
 	"zwfw/pii"
 	"zwfw/platform/events"
 	"zwfw/platform/jobs"
+	"zwfw/province"
 	"zwfw/wxapi"
 )
 
@@ -37,12 +40,28 @@ func (a *App) buildServices(ctx context.Context, sec secrets) error {
 		Endpoint: a.cfg.SMSEndpoint, AccessKeyID: a.cfg.SMSAccessKeyID, AccessKeySecret: a.cfg.SMSAccessKeySecret,
 		SignName: a.cfg.SMSSignName, HTTPClient: &http.Client{Timeout: 5 * time.Second},
 	})
+	pc, err := province.New(province.Config{
+		BaseURL: a.cfg.ProvinceBaseURL, AppKey: a.cfg.ProvinceAppKey, AppSecret: a.cfg.ProvinceAppSecret,
+		SignMethod: a.cfg.ProvinceSignMethod,
+		Cache:      province.CacheSettings{Fresh: a.cfg.ProvinceCacheFresh, MaxStale: a.cfg.ProvinceCacheMaxStale},
+		Breaker:    province.BreakerSettings{OpenTimeout: a.cfg.ProvinceBreakerOpen},
+	}, province.Deps{Redis: a.rdb, Keys: a.keys, DB: a.db, Metrics: a.registry, Logger: a.log.With("component", "province")})
+	if err != nil {
+		return fmt.Errorf("province client: %w", err)
+	}
+	a.province = pc
+	// Closed after the HTTP server and the jobs stopped (closers run last-in,
+	// first-out), so in-flight calls finish and the exchange log is flushed.
+	a.closers = append(a.closers, pc.Close)
+	a.catalog = catalog.NewService(pc)
+
 	a.identity = identity.NewService(identity.Defaults(), identity.Deps{
 		Users: users, Sessions: store, Codes: store, Staff: store, Tokens: tokens,
 		WeChat:      wechatLogin{mp: mp},
 		SMS:         smsCodeSender{sms: sms, template: a.cfg.SMSTemplateLogin},
 		PII:         protector,
 		Revocations: identity.NewRedisRevocations(a.rdb, a.keys),
+		Province:    pc,
 		Logger:      a.log.With("component", "identity"),
 	})
 
@@ -69,6 +88,10 @@ type piiProtector struct {
 
 func (p piiProtector) EncryptField(field, plaintext string) (string, error) {
 	return p.cipher.EncryptField(field, plaintext)
+}
+
+func (p piiProtector) DecryptField(field, enc string) (string, error) {
+	return p.cipher.DecryptField(field, enc)
 }
 
 func (p piiProtector) Index(field, value string) string { return p.index.Index(field, value) }

@@ -17,15 +17,25 @@ type Auth struct {
 
 // UserView is a user as the phone sees it: personal data masked.
 type UserView struct {
-	ID               string    `json:"id"`
-	Kind             string    `json:"kind"`
-	Roles            []string  `json:"roles"`
-	DisplayName      string    `json:"display_name,omitempty"`
-	Phone            string    `json:"phone,omitempty"`
-	Username         string    `json:"username,omitempty"`
-	WeChatBound      bool      `json:"wechat_bound"`
-	RealNameVerified bool      `json:"real_name_verified"`
-	CreatedAt        time.Time `json:"created_at"`
+	ID               string        `json:"id"`
+	Kind             string        `json:"kind"`
+	Roles            []string      `json:"roles"`
+	DisplayName      string        `json:"display_name,omitempty"`
+	Phone            string        `json:"phone,omitempty"`
+	Username         string        `json:"username,omitempty"`
+	WeChatBound      bool          `json:"wechat_bound"`
+	RealNameVerified bool          `json:"real_name_verified"`
+	RealName         string        `json:"real_name,omitempty"` // masked
+	IDNumber         string        `json:"id_number,omitempty"` // masked
+	Companies        []CompanyView `json:"companies,omitempty"`
+	CreatedAt        time.Time     `json:"created_at"`
+}
+
+// CompanyView is a company the user acts for.
+type CompanyView struct {
+	USCC string `json:"uscc"`
+	Name string `json:"name"`
+	Role string `json:"role"`
 }
 
 // NewUserView shapes a user for a response.
@@ -34,10 +44,15 @@ func NewUserView(u *identity.User) UserView {
 	for i, r := range u.Roles {
 		roles[i] = string(r)
 	}
+	var companies []CompanyView
+	for _, c := range u.Companies {
+		companies = append(companies, CompanyView{USCC: c.USCC, Name: c.Name, Role: c.Role})
+	}
 	return UserView{
 		ID: u.ID, Kind: string(u.Kind), Roles: roles, DisplayName: u.DisplayName,
 		Phone: u.PhoneMasked, Username: u.Username, WeChatBound: u.WeChatOpenID != "",
-		RealNameVerified: u.RealNameVerified, CreatedAt: u.CreatedAt.In(Shanghai),
+		RealNameVerified: u.RealNameVerified, RealName: u.NameMasked, IDNumber: u.IDNumberMasked,
+		Companies: companies, CreatedAt: u.CreatedAt.In(Shanghai),
 	}
 }
 

@@ -155,6 +155,26 @@ func (s *MongoStore) TouchLogin(ctx context.Context, id string, at time.Time) er
 	return err
 }
 
+// SaveUser implements UserStore with one guarded replace.
+func (s *MongoStore) SaveUser(ctx context.Context, next *User, prevVersion int64) error {
+	var matched int64
+	err := mongox.Guarded(ctx, s.users, func() error {
+		res, err := s.users.ReplaceOne(ctx, bson.D{{Key: "_id", Value: next.ID}, {Key: "version", Value: prevVersion}}, next)
+		if err != nil {
+			return err
+		}
+		matched = res.MatchedCount
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if matched == 0 {
+		return apperr.Conflict
+	}
+	return nil
+}
+
 // CreateFamily implements SessionStore.
 func (s *MongoStore) CreateFamily(ctx context.Context, f *SessionFamily) error {
 	_, err := s.families.InsertOne(ctx, f)

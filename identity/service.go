@@ -57,6 +57,7 @@ type CodeSender interface {
 // Protector encrypts personal data and computes blind indexes (see package pii).
 type Protector interface {
 	EncryptField(field, plaintext string) (string, error)
+	DecryptField(field, enc string) (string, error)
 	Index(field, value string) string
 }
 
@@ -80,6 +81,7 @@ type Service struct {
 	sms      CodeSender
 	pii      Protector
 	revoked  Revocations
+	province Province
 	log      *slog.Logger
 	now      func() time.Time
 }
@@ -95,6 +97,7 @@ type Deps struct {
 	SMS         CodeSender
 	PII         Protector
 	Revocations Revocations
+	Province    Province
 	Logger      *slog.Logger
 	Now         func() time.Time
 }
@@ -108,7 +111,8 @@ func NewService(cfg Config, d Deps) *Service {
 		d.Logger = slog.Default()
 	}
 	return &Service{cfg: cfg, users: d.Users, sessions: d.Sessions, codes: d.Codes, staff: d.Staff,
-		tokens: d.Tokens, wechat: d.WeChat, sms: d.SMS, pii: d.PII, revoked: d.Revocations, log: d.Logger, now: d.Now}
+		tokens: d.Tokens, wechat: d.WeChat, sms: d.SMS, pii: d.PII, revoked: d.Revocations, province: d.Province,
+		log: d.Logger, now: d.Now}
 }
 
 func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Millisecond) }

@@ -61,6 +61,7 @@ type protector struct {
 }
 
 func (p protector) EncryptField(field, v string) (string, error) { return p.c.EncryptField(field, v) }
+func (p protector) DecryptField(field, v string) (string, error) { return p.c.DecryptField(field, v) }
 func (p protector) Index(field, v string) string                 { return p.b.Index(field, v) }
 
 type clock struct {

@@ -19,6 +19,9 @@ type UserStore interface {
 	BindKey(ctx context.Context, key, userID string) (boundTo string, err error)
 	// TouchLogin records a login time.
 	TouchLogin(ctx context.Context, id string, at time.Time) error
+	// SaveUser replaces the user if its stored version is still prevVersion
+	// (next.Version must be prevVersion+1); apperr.Conflict when it changed.
+	SaveUser(ctx context.Context, next *User, prevVersion int64) error
 }
 
 // RefreshToken is one stored refresh token (by hash). A token is used once:

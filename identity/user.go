@@ -43,21 +43,39 @@ const (
 // User is one account. Personal data (the phone) is stored encrypted with a
 // blind index for look-up and a masked copy for display.
 type User struct {
-	ID               string    `bson:"_id"`
-	Kind             Kind      `bson:"kind"`
-	Roles            []Role    `bson:"roles"`
-	DisplayName      string    `bson:"display_name,omitempty"`
-	WeChatOpenID     string    `bson:"wechat_openid,omitempty"`
-	WeChatUnionID    string    `bson:"wechat_unionid,omitempty"`
-	PhoneEnc         string    `bson:"phone_enc,omitempty"`
-	PhoneIndex       string    `bson:"phone_bidx,omitempty"`
-	PhoneMasked      string    `bson:"phone_masked,omitempty"`
-	Username         string    `bson:"username,omitempty"`
-	RealNameVerified bool      `bson:"real_name_verified"`
-	CreatedAt        time.Time `bson:"created_at"`
-	UpdatedAt        time.Time `bson:"updated_at"`
-	LastLoginAt      time.Time `bson:"last_login_at,omitempty"`
-	Version          int64     `bson:"version"`
+	ID               string `bson:"_id"`
+	Kind             Kind   `bson:"kind"`
+	Roles            []Role `bson:"roles"`
+	DisplayName      string `bson:"display_name,omitempty"`
+	WeChatOpenID     string `bson:"wechat_openid,omitempty"`
+	WeChatUnionID    string `bson:"wechat_unionid,omitempty"`
+	PhoneEnc         string `bson:"phone_enc,omitempty"`
+	PhoneIndex       string `bson:"phone_bidx,omitempty"`
+	PhoneMasked      string `bson:"phone_masked,omitempty"`
+	Username         string `bson:"username,omitempty"`
+	RealNameVerified bool   `bson:"real_name_verified"`
+	// Real-name data, set by VerifyRealName: encrypted, indexed and masked.
+	NameEnc            string     `bson:"name_enc,omitempty"`
+	NameMasked         string     `bson:"name_masked,omitempty"`
+	IDNumberEnc        string     `bson:"id_number_enc,omitempty"`
+	IDNumberIndex      string     `bson:"id_number_bidx,omitempty"`
+	IDNumberMasked     string     `bson:"id_number_masked,omitempty"`
+	RealNameVerifiedAt *time.Time `bson:"real_name_verified_at,omitempty"`
+	RealNameVerifyID   string     `bson:"real_name_verify_id,omitempty"`
+	// Companies the user may act for (business role).
+	Companies   []Company `bson:"companies,omitempty"`
+	CreatedAt   time.Time `bson:"created_at"`
+	UpdatedAt   time.Time `bson:"updated_at"`
+	LastLoginAt time.Time `bson:"last_login_at,omitempty"`
+	Version     int64     `bson:"version"`
+}
+
+// Company is a business the user is bound to as its legal representative or agent.
+type Company struct {
+	USCC    string    `bson:"uscc"`
+	Name    string    `bson:"name"`
+	Role    string    `bson:"role"` // legal_representative | agent
+	BoundAt time.Time `bson:"bound_at"`
 }
 
 // HasRole reports whether the user holds role r.

@@ -75,6 +75,13 @@ func (c *UserCache) BindKey(ctx context.Context, key, userID string) (string, er
 	return c.next.BindKey(ctx, key, userID)
 }
 
+// SaveUser implements UserStore and drops the cached copy.
+func (c *UserCache) SaveUser(ctx context.Context, next *User, prevVersion int64) error {
+	err := c.next.SaveUser(ctx, next, prevVersion)
+	c.Invalidate(ctx, next.ID)
+	return err
+}
+
 // TouchLogin implements UserStore. The login time is not part of the cached
 // view's contract, so it does not invalidate.
 func (c *UserCache) TouchLogin(ctx context.Context, id string, at time.Time) error {

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"sync"
 	"time"
+	"zwfw/platform/mongox"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
@@ -130,10 +131,10 @@ func (e *exchangeLog) write(batch []any) {
 func (e *exchangeLog) ensureIndexes() {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	_, err := e.coll.Indexes().CreateMany(ctx, []mongo.IndexModel{
-		{Keys: bson.D{{Key: "at", Value: 1}}},
-		{Keys: bson.D{{Key: "correlation_id", Value: 1}}},
-	})
+	err := mongox.EnsureIndexes(ctx, e.coll,
+		mongo.IndexModel{Keys: bson.D{{Key: "at", Value: 1}}},
+		mongo.IndexModel{Keys: bson.D{{Key: "correlation_id", Value: 1}}},
+	)
 	if err != nil {
 		e.log.Warn("province exchange log indexes", "err", err)
 	}

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"zwfw/sandbox/fake"
+	"zwfw/sandbox/province"
 	"zwfw/sandbox/sms"
 	"zwfw/sandbox/wechat"
 )
@@ -50,11 +51,12 @@ type SMSCredentials struct {
 
 // Sandbox is the set of fakes on one HTTP server.
 type Sandbox struct {
-	log     *slog.Logger
-	wechat  *wechat.Server
-	sms     *sms.Gateway
-	fakes   []fake.Fake
-	handler http.Handler
+	log      *slog.Logger
+	wechat   *wechat.Server
+	sms      *sms.Gateway
+	province *province.Server
+	fakes    []fake.Fake
+	handler  http.Handler
 
 	mu  sync.Mutex
 	srv *http.Server
@@ -71,7 +73,8 @@ func New(opts Options) *Sandbox {
 	s := &Sandbox{log: log}
 	s.wechat = wechat.New(wechat.Options{Now: opts.Now, Logger: log.With("fake", "wechat")})
 	s.sms = sms.New(sms.Options{Now: opts.Now, Logger: log.With("fake", "sms"), FlowControl: opts.SMSFlowControl})
-	s.fakes = []fake.Fake{s.wechat, s.sms}
+	s.province = province.New(province.Options{Now: opts.Now, Logger: log.With("fake", "province")})
+	s.fakes = []fake.Fake{s.wechat, s.sms, s.province}
 
 	mux := http.NewServeMux()
 	for _, f := range s.fakes {
@@ -126,6 +129,7 @@ func (s *Sandbox) Close(ctx context.Context) error {
 	s.mu.Lock()
 	srv := s.srv
 	s.mu.Unlock()
+	s.province.Close() // stops pending callback retries
 	if srv == nil {
 		return nil
 	}
@@ -144,6 +148,26 @@ func (s *Sandbox) SMS() SMSCredentials {
 		SignName: s.sms.SignName(), LoginTemplateCode: sms.LoginTemplateCode,
 	}
 }
+
+// ProvinceCredentials are the app key and secret zwfw uses at the fake
+// provincial gateway, and the gateway's base URL.
+type ProvinceCredentials struct {
+	BaseURL   string
+	AppKey    string
+	AppSecret string
+}
+
+// Province returns the provincial gateway's credentials; BaseURL is empty before Start.
+func (s *Sandbox) Province() ProvinceCredentials {
+	base := s.URL()
+	if base != "" {
+		base += "/province"
+	}
+	return ProvinceCredentials{BaseURL: base, AppKey: s.province.AppKey(), AppSecret: s.province.AppSecret()}
+}
+
+// ProvinceServer is the provincial platform fake, for tests that drive it from Go.
+func (s *Sandbox) ProvinceServer() *province.Server { return s.province }
 
 // WeChatServer is the WeChat fake, for tests that drive it from Go.
 func (s *Sandbox) WeChatServer() *wechat.Server { return s.wechat }

@@ -89,10 +89,11 @@ func TestServesEveryFakeOnOneServer(t *testing.T) {
 			t.Errorf("fake %s lists no routes", f.Name)
 		}
 	}
-	if strings.Join(names, ",") != "wechat,sms" || index.URL != s.URL() {
+	if strings.Join(names, ",") != "wechat,sms,province" || index.URL != s.URL() {
 		t.Fatalf("index lists %v at %s", names, index.URL)
 	}
-	if strings.Contains(string(body), s.WeChat().AppSecret) || strings.Contains(string(body), s.SMS().AccessKeySecret) {
+	if strings.Contains(string(body), s.WeChat().AppSecret) || strings.Contains(string(body), s.SMS().AccessKeySecret) ||
+		strings.Contains(string(body), s.Province().AppSecret) {
 		t.Fatal("the index shows a secret")
 	}
 

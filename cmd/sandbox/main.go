@@ -90,6 +90,9 @@ func printBanner(w io.Writer, s *sandbox.Sandbox) {
 		{"SMS_ACCESS_KEY_SECRET", sm.AccessKeySecret},
 		{"SMS_SIGN_NAME", sm.SignName},
 		{"SMS_TEMPLATE_LOGIN", sm.LoginTemplateCode},
+		{"PROVINCE_BASE_URL", s.Province().BaseURL},
+		{"PROVINCE_APP_KEY", s.Province().AppKey},
+		{"PROVINCE_APP_SECRET", s.Province().AppSecret},
 	} {
 		fmt.Fprintf(w, "export %s=%s\n", kv[0], shellQuote(kv[1]))
 	}

@@ -1,0 +1,84 @@
+// Package catalog serves the service catalog (事项目录) and guides (办事指南)
+// to phones. The provincial platform owns the catalog; this package checks
+// what a phone asks for and reads it through the province client, whose
+// cache keeps the catalog available (marked stale) while the province is down.
+package catalog
+
+import (
+	"context"
+	"regexp"
+	"strings"
+	"unicode/utf8"
+
+	"zwfw/apperr"
+	"zwfw/province"
+)
+
+// Source is where the catalog comes from (implemented by *province.Client).
+type Source interface {
+	SearchItems(ctx context.Context, q province.ItemQuery) (province.ItemPage, error)
+	GetItem(ctx context.Context, code string) (province.GuideResult, error)
+}
+
+// Service is the catalog business API, called by the HTTP handlers.
+type Service struct{ src Source }
+
+// NewService reads the catalog from src.
+func NewService(src Source) *Service { return &Service{src: src} }
+
+// Query is a catalog search as a phone sends it.
+type Query struct {
+	Q        string
+	Audience string // citizen | business | ""
+	Dept     string
+	Cursor   string
+	Limit    int
+}
+
+var (
+	deptPattern     = regexp.MustCompile(`^[a-z0-9_-]{1,32}$`)
+	itemCodePattern = regexp.MustCompile(`^[0-9A-Z]{10,40}$`)
+	cursorPattern   = regexp.MustCompile(`^[A-Za-z0-9_=-]{1,256}$`)
+)
+
+// ErrItemNotFound is returned for an unknown or malformed item code.
+var ErrItemNotFound = province.ErrItemNotFound
+
+// Search finds items by Chinese text on name, keywords and department, with
+// optional audience and department filters; pages are cursor-paginated.
+// Returns REQUEST_INVALID naming every bad parameter, or the province's
+// PROVINCE_UNAVAILABLE (with retry_after) when it is down and nothing is cached.
+func (s *Service) Search(ctx context.Context, q Query) (province.ItemPage, error) {
+	q.Q = strings.TrimSpace(q.Q)
+	var fields []apperr.FieldError
+	if utf8.RuneCountInString(q.Q) > province.MaxQueryRunes || strings.ContainsAny(q.Q, "\x00\r\n") {
+		fields = append(fields, apperr.Field("q", "QUERY_INVALID", "搜索内容过长或包含不支持的字符"))
+	}
+	switch q.Audience {
+	case "", province.AudienceCitizen, province.AudienceBusiness:
+	default:
+		fields = append(fields, apperr.Field("audience", "AUDIENCE_INVALID", "audience 只能是 citizen 或 business"))
+	}
+	if q.Dept != "" && !deptPattern.MatchString(q.Dept) {
+		fields = append(fields, apperr.Field("dept", "DEPT_INVALID", "部门代码格式不正确"))
+	}
+	if q.Cursor != "" && !cursorPattern.MatchString(q.Cursor) {
+		fields = append(fields, apperr.Field("cursor", "CURSOR_INVALID", "分页游标无效"))
+	}
+	if q.Limit < 0 || q.Limit > province.MaxPageSize {
+		fields = append(fields, apperr.Field("limit", "LIMIT_INVALID", "每页条数应为 1-50"))
+	}
+	if len(fields) > 0 {
+		return province.ItemPage{}, apperr.InvalidInput.WithFields(fields...)
+	}
+	return s.src.SearchItems(ctx, province.ItemQuery{Q: q.Q, Audience: q.Audience, Dept: q.Dept, PageToken: q.Cursor, PageSize: q.Limit})
+}
+
+// Guide returns an item's guide. Returns ITEM_NOT_FOUND or the province's errors.
+func (s *Service) Guide(ctx context.Context, code string) (province.GuideResult, error) {
+	code = strings.ToUpper(strings.TrimSpace(code))
+	if !itemCodePattern.MatchString(code) {
+		return province.GuideResult{}, ErrItemNotFound
+	}
+	return s.src.GetItem(ctx, code)
+}
