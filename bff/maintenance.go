@@ -23,7 +23,13 @@ func (a *App) registerJobs() {
 		if err != nil {
 			return err
 		}
-		a.log.Info("housekeeping done", "sessions_deleted", n, "jobs_deleted", done)
+		// The province exchange log is kept 180 days: long enough for audits
+		// of a case's whole life, bounded so the collection does not grow for ever.
+		exch, err := a.province.PurgeExchanges(ctx, time.Now().Add(-180*24*time.Hour))
+		if err != nil {
+			return err
+		}
+		a.log.Info("housekeeping done", "sessions_deleted", n, "jobs_deleted", done, "exchanges_deleted", exch)
 		// The next run is keyed by its date, so N replicas schedule it once.
 		return a.enqueueDailyPurge(ctx, time.Now().Add(24*time.Hour))
 	})

@@ -287,7 +287,8 @@ func (c *Client) transportFailure(ctx, actx context.Context, status int, err err
 		// failure, and nobody is left to retry for.
 		return outcome{status: status, result: ResultError, err: ErrTimeout.WithCause(err)}
 	case errors.Is(actx.Err(), context.DeadlineExceeded):
-		return outcome{status: status, result: ResultTimeout, failure: true, retryable: true, err: ErrTimeout.WithCause(err)}
+		return outcome{status: status, result: ResultTimeout, failure: true, retryable: true,
+			err: ErrTimeout.WithDetail("retry_after", ceilSeconds(defaultRetryAfter)).WithCause(err)}
 	default:
 		return outcome{status: status, result: ResultError, failure: true, retryable: true,
 			err: ErrUnavailable.WithDetail("retry_after", ceilSeconds(defaultRetryAfter)).WithCause(err)}

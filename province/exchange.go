@@ -156,3 +156,16 @@ func (e *exchangeLog) close(ctx context.Context) error {
 		return ctx.Err()
 	}
 }
+
+// PurgeExchanges deletes exchange-log rows recorded before cutoff; the daily
+// housekeeping job calls it (no TTL indexes on the embedded store).
+func (c *Client) PurgeExchanges(ctx context.Context, cutoff time.Time) (int64, error) {
+	if c.exch == nil {
+		return 0, nil
+	}
+	res, err := c.exch.coll.DeleteMany(ctx, bson.D{{Key: "at", Value: bson.D{{Key: "$lt", Value: cutoff}}}})
+	if err != nil {
+		return 0, err
+	}
+	return res.DeletedCount, nil
+}

@@ -2,6 +2,7 @@ package province
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -137,5 +138,26 @@ func TestExchangeLogDropsWhenFull(t *testing.T) {
 	e.record(Exchange{})
 	if got := metricValue(t, reg, "zwfw_province_exchange_log_dropped_total", nil); got != 4 {
 		t.Fatalf("record after close: dropped %v, want 4", got)
+	}
+}
+
+func TestPurgeExchanges(t *testing.T) {
+	db := testenv.DB(t)
+	coll := db.Collection(ExchangesCollection)
+	ctx := context.Background()
+	old := time.Now().Add(-200 * 24 * time.Hour).UTC()
+	for i, at := range []time.Time{old, old, time.Now().UTC()} {
+		if _, err := coll.InsertOne(ctx, bson.D{{Key: "_id", Value: fmt.Sprint("x", i)}, {Key: "at", Value: at}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c, err := New(Config{BaseURL: "http://127.0.0.1:1", AppKey: "k", AppSecret: "s"}, Deps{DB: db})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(ctx)
+	n, err := c.PurgeExchanges(ctx, time.Now().Add(-180*24*time.Hour))
+	if err != nil || n != 2 {
+		t.Fatalf("PurgeExchanges = %d, %v; want the 2 old rows", n, err)
 	}
 }
