@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -15,15 +16,21 @@ import (
 	"zwfw/bff"
 )
 
-// BenchmarkGetMe measures GET /api/v1/me (token check, revocation check and
-// one cached user read, through every middleware) against a bare Fiber
-// handler on the same machine in the same run, both over loopback HTTP with
-// keep-alive clients. It reports requests/second of each and their ratio.
-func BenchmarkGetMe(b *testing.B) {
+// loadBench drives zwfw and a bare Fiber handler over loopback HTTP with
+// keep-alive clients, so each route's throughput is reported as a ratio of
+// the bare handler measured on the same machine in the same run.
+type loadBench struct {
+	b      *testing.B
+	s      *server
+	bare   string
+	client *http.Client
+}
+
+const benchWorkers = 8
+
+func newLoadBench(b *testing.B) *loadBench {
 	// Limits high enough never to trip, so the limiter's cost is measured but not its refusals.
 	s := start(b, func(c *bff.Config) { c.RatePerIP, c.RatePerUser = 100_000_000, 100_000_000 })
-	me := s.loginWeChat("bench")
-
 	bare := fiber.New(fiber.Config{DisableStartupMessage: true})
 	bare.Get("/hello", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"ok": true}) })
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -31,56 +38,87 @@ func BenchmarkGetMe(b *testing.B) {
 		b.Fatal(err)
 	}
 	go func() { _ = bare.Listener(ln) }()
-	const workers = 8
-	transport := &http.Transport{MaxIdleConnsPerHost: workers}
-	client := &http.Client{Transport: transport, Timeout: 10 * time.Second}
-	defer func() {
+	transport := &http.Transport{MaxIdleConnsPerHost: benchWorkers}
+	b.Cleanup(func() {
 		transport.CloseIdleConnections()
 		_ = bare.ShutdownWithTimeout(2 * time.Second)
-	}()
-	run := func(url, token string, n int) float64 {
-		var next atomic.Int64
-		var failed, lastStatus atomic.Int64
-		var wg sync.WaitGroup
-		begin := time.Now()
-		for w := 0; w < workers; w++ {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for next.Add(1) <= int64(n) {
-					req, _ := http.NewRequest("GET", url, nil)
-					if token != "" {
-						req.Header.Set("Authorization", "Bearer "+token)
-					}
-					res, err := client.Do(req)
-					if err != nil {
-						failed.Add(1)
-						continue
-					}
-					_, _ = io.Copy(io.Discard, res.Body)
-					res.Body.Close()
-					if res.StatusCode != 200 {
-						failed.Add(1)
-						lastStatus.Store(int64(res.StatusCode))
-					}
-				}
-			}()
-		}
-		wg.Wait()
-		if f := failed.Load(); f > 0 {
-			b.Fatal(fmt.Sprintf("%d of %d requests to %s failed (last status %d)", f, n, url, lastStatus.Load()))
-		}
-		return float64(n) / time.Since(begin).Seconds()
-	}
-	// Warm both paths (connections, user cache) before measuring.
-	run("http://"+ln.Addr().String()+"/hello", "", 200)
-	run(s.base+"/api/v1/me", me.Access, 200)
+	})
+	return &loadBench{b: b, s: s, bare: "http://" + ln.Addr().String() + "/hello",
+		client: &http.Client{Transport: transport, Timeout: 10 * time.Second}}
+}
 
-	b.ResetTimer()
-	bareRPS := run("http://"+ln.Addr().String()+"/hello", "", b.N)
-	meRPS := run(s.base+"/api/v1/me", me.Access, b.N)
-	b.StopTimer()
-	b.ReportMetric(bareRPS, "bare_req/s")
-	b.ReportMetric(meRPS, "me_req/s")
-	b.ReportMetric(meRPS/bareRPS, "me/bare")
+// run sends n GETs with benchWorkers concurrent clients and returns requests/second.
+func (l *loadBench) run(target, token string, n int) float64 {
+	var next, failed, lastStatus atomic.Int64
+	var wg sync.WaitGroup
+	begin := time.Now()
+	for w := 0; w < benchWorkers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for next.Add(1) <= int64(n) {
+				req, _ := http.NewRequest("GET", target, nil)
+				if token != "" {
+					req.Header.Set("Authorization", "Bearer "+token)
+				}
+				res, err := l.client.Do(req)
+				if err != nil {
+					failed.Add(1)
+					continue
+				}
+				_, _ = io.Copy(io.Discard, res.Body)
+				res.Body.Close()
+				if res.StatusCode != 200 {
+					failed.Add(1)
+					lastStatus.Store(int64(res.StatusCode))
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if f := failed.Load(); f > 0 {
+		l.b.Fatal(fmt.Sprintf("%d of %d requests to %s failed (last status %d)", f, n, target, lastStatus.Load()))
+	}
+	return float64(n) / time.Since(begin).Seconds()
+}
+
+// compare measures the bare handler and each named zwfw route in turn and
+// reports requests/second of each and each route's ratio to the bare one.
+func (l *loadBench) compare(token string, routes map[string]string) {
+	l.run(l.bare, "", 200) // warm connections and caches
+	for _, path := range routes {
+		l.run(l.s.base+path, token, 200)
+	}
+	l.b.ResetTimer()
+	bare := l.run(l.bare, "", l.b.N)
+	results := map[string]float64{}
+	for name, path := range routes {
+		results[name] = l.run(l.s.base+path, token, l.b.N)
+	}
+	l.b.StopTimer()
+	l.b.ReportMetric(bare, "bare_req/s")
+	for name, rps := range results {
+		l.b.ReportMetric(rps, name+"_req/s")
+		l.b.ReportMetric(rps/bare, name+"/bare")
+	}
+}
+
+// BenchmarkGetMe: GET /api/v1/me is a token check, a revocation check and one
+// cached user read, through every middleware (request id, log, metrics,
+// CORS, two rate limits).
+func BenchmarkGetMe(b *testing.B) {
+	l := newLoadBench(b)
+	me := l.s.loginWeChat("bench")
+	l.compare(me.Access, map[string]string{"me": "/api/v1/me"})
+}
+
+// BenchmarkCatalog: catalog search and guide reads served from the Redis
+// cache (the province is asked once, while warming).
+func BenchmarkCatalog(b *testing.B) {
+	l := newLoadBench(b)
+	code := l.s.app.Sandbox().ProvinceServer().Items()[0].Code
+	l.compare("", map[string]string{
+		"search": "/api/v1/items?q=" + url.QueryEscape("营业执照"),
+		"guide":  "/api/v1/items/" + code,
+	})
 }
