@@ -285,3 +285,16 @@ func (s *server) loginWeChat(name string) session {
 	r.JSON(s.t, &v)
 	return session{Access: v.AccessToken, Refresh: v.RefreshToken, UserID: v.User.ID}
 }
+
+func (s *server) loginStaff(username, password string) string {
+	s.t.Helper()
+	r := s.request("POST", "/api/v1/auth/staff", "", map[string]string{"username": username, "password": password})
+	if r.Status != 200 {
+		s.t.Fatalf("staff login: %d %s", r.Status, r.Body)
+	}
+	var v struct {
+		AccessToken string `json:"access_token"`
+	}
+	r.JSON(s.t, &v)
+	return v.AccessToken
+}

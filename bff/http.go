@@ -97,6 +97,7 @@ func (a *App) buildHTTP() (*fiber.App, error) {
 	api.Post("/me/companies", append(signedIn(public...), verifyLimit, me.BindCompany)...)
 	api.Get("/me/licenses", append(signedIn(public...), me.Licenses)...)
 	api.Get("/me/licenses/:id", append(signedIn(public...), me.License)...)
+	api.Get("/staff/licenses/verify", append(signedIn(identity.RoleStaff, identity.RoleAdmin), me.CheckLicense)...)
 
 	return app, nil
 }

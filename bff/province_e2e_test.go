@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"zwfw/bff"
+	"zwfw/identity"
 	sbprovince "zwfw/sandbox/province"
 )
 
@@ -234,9 +235,26 @@ func TestRealNameCompanyAndLicenses(t *testing.T) {
 		t.Fatalf("licences = %v", types)
 	}
 	r = s.request("GET", "/api/v1/me/licenses/"+idCard, me.Access, nil)
-	if r.Status != 200 || r.M(t)["verify_code"] == "" {
+	code, _ := r.M(t)["verify_code"].(string)
+	if r.Status != 200 || code == "" {
 		t.Fatalf("licence with code: %d %s", r.Status, r.Body)
 	}
+
+	// At the hall, a clerk checks the code; a citizen may not.
+	if _, err := s.app.Identity().CreateStaff(t.Context(), "hall09", "窗口九", "Window-pass-2026", []identity.Role{identity.RoleStaff}); err != nil {
+		t.Fatal(err)
+	}
+	clerk := s.loginStaff("hall09", "Window-pass-2026")
+	r = s.request("GET", "/api/v1/staff/licenses/verify?code="+code, clerk, nil)
+	if r.Status != 200 || r.M(t)["valid"] != true {
+		t.Fatalf("clerk check: %d %s", r.Status, r.Body)
+	}
+	r = s.request("GET", "/api/v1/staff/licenses/verify?code=ZZZZZZ", clerk, nil)
+	if r.Status != 200 || r.M(t)["valid"] != false {
+		t.Fatalf("clerk check of a wrong code: %d %s", r.Status, r.Body)
+	}
+	r = s.request("GET", "/api/v1/staff/licenses/verify?code="+code, me.Access, nil)
+	wantError(t, r, 403, "AUTH_FORBIDDEN")
 	r = s.request("GET", "/api/v1/me/licenses/not-mine", me.Access, nil)
 	wantError(t, r, 404, "LICENSE_NOT_FOUND")
 }

@@ -54,7 +54,7 @@ type LicenseView struct {
 	ID               string     `json:"id"`
 	Type             string     `json:"type"`
 	Name             string     `json:"name"`
-	HolderType       string     `json:"holder_type"`
+	HolderType       string     `json:"holder_type,omitempty"`
 	NumberMasked     string     `json:"number_masked"`
 	HolderNameMasked string     `json:"holder_name_masked"`
 	Issuer           string     `json:"issuer"`
@@ -95,4 +95,18 @@ func (h *Me) License(c *fiber.Ctx) error {
 	exp := l.ExpiresAt.In(Shanghai)
 	v.VerifyExpiresAt = &exp
 	return c.JSON(v)
+}
+
+// CheckLicense handles GET /api/v1/staff/licenses/verify?code=: a clerk
+// checks the code on a citizen's phone.
+func (h *Me) CheckLicense(c *fiber.Ctx) error {
+	res, err := h.Svc.CheckLicenseCode(c.UserContext(), c.Query("code"))
+	if err != nil {
+		return err
+	}
+	out := fiber.Map{"valid": res.Valid}
+	if res.Valid {
+		out["license"] = licenseView(identity.HeldLicense{License: res.License})
+	}
+	return c.JSON(out)
 }

@@ -19,6 +19,7 @@ type Province interface {
 	VerifyCompany(ctx context.Context, uscc, operatorName, operatorIDNumber string) (province.CompanyResult, error)
 	QueryLicenses(ctx context.Context, holderType, holderID string) ([]province.License, error)
 	LicenseVerifyCode(ctx context.Context, licenseID, holderID string) (string, time.Time, error)
+	CheckLicenseCode(ctx context.Context, code string) (province.LicenseCheck, error)
 }
 
 // Errors of real-name verification, company binding and e-licences.
@@ -262,4 +263,17 @@ func (s *Service) License(ctx context.Context, p *Principal, id string) (*Licens
 		return &LicenseWithCode{HeldLicense: l, VerifyCode: code, ExpiresAt: exp}, nil
 	}
 	return nil, ErrLicenseNotFound
+}
+
+var licenseCodePattern = regexp.MustCompile(`^[A-Za-z0-9]{4,64}$`)
+
+// CheckLicenseCode lets hall staff check the verification code a citizen
+// shows (亮证). An unknown or expired code is Valid=false, not an error.
+// Returns REQUEST_INVALID for a malformed code, or the province's errors.
+func (s *Service) CheckLicenseCode(ctx context.Context, code string) (province.LicenseCheck, error) {
+	code = strings.TrimSpace(code)
+	if !licenseCodePattern.MatchString(code) {
+		return province.LicenseCheck{}, apperr.InvalidInput.WithFields(apperr.Field("code", "CODE_INVALID", "请输入证照核验码"))
+	}
+	return s.province.CheckLicenseCode(ctx, code)
 }
