@@ -120,8 +120,8 @@ func (c *Consumer) Run(ctx context.Context) error {
 	if c.name == "" || c.handler == nil {
 		return errors.New("events: consumer needs a name and a handler")
 	}
-	wake := c.log.hub.subscribe()
-	defer c.log.hub.unsubscribe(wake)
+	wake := c.log.hub.Subscribe()
+	defer c.log.hub.Unsubscribe(wake)
 	for ctx.Err() == nil {
 		if err := c.ensureCursor(ctx); err != nil {
 			c.logger.Warn("create cursor failed", "err", err)

@@ -2,8 +2,6 @@ package events
 
 import (
 	"context"
-	"log/slog"
-	"os"
 	"sync"
 	"testing"
 	"time"
@@ -15,22 +13,10 @@ import (
 
 func TestMain(m *testing.M) { testenv.Main(m) }
 
-// waitFor polls cond until it holds or a generous timeout passes; tests wait
-// for outcomes, never for a fixed time.
-func waitFor(t testing.TB, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
-func quietLogger() *slog.Logger {
-	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
-}
+var (
+	waitFor     = testenv.WaitFor
+	quietLogger = testenv.QuietLogger
+)
 
 func newLog(t testing.TB) (*mongo.Database, *Log) {
 	t.Helper()

@@ -33,7 +33,7 @@ type Log struct {
 	events   *mongo.Collection
 	counters *mongo.Collection
 	cursors  *mongo.Collection
-	hub      *hub
+	hub      *mongox.Hub
 	now      func() time.Time
 }
 
@@ -44,7 +44,7 @@ func NewLog(db *mongo.Database) *Log {
 		events:   db.Collection(EventsCollection),
 		counters: db.Collection(CountersCollection),
 		cursors:  db.Collection(CursorsCollection),
-		hub:      hubFor(db),
+		hub:      mongox.HubFor(db, "events"),
 		now:      time.Now,
 	}
 }
@@ -91,7 +91,7 @@ func (l *Log) Append(ctx context.Context, e Event) (int64, error) {
 		_, err = l.events.InsertOne(ictx, e)
 		cancel()
 		if err == nil {
-			l.hub.notify()
+			l.hub.Notify()
 			return seq, nil
 		}
 		if !mongox.IsDuplicateKey(err) {

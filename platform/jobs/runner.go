@@ -132,7 +132,7 @@ func (r *Runner) Start(ctx context.Context) {
 	}
 	r.started = true
 	r.hardCtx, r.hardCancel = context.WithCancel(context.WithoutCancel(ctx))
-	r.wake = r.q.hub.subscribe()
+	r.wake = r.q.hub.Subscribe()
 	go func() {
 		select {
 		case <-ctx.Done():
@@ -164,13 +164,13 @@ func (r *Runner) Stop(ctx context.Context) error {
 	}()
 	select {
 	case <-done:
-		r.q.hub.unsubscribe(r.wake)
+		r.q.hub.Unsubscribe(r.wake)
 		r.hardCancel()
 		return nil
 	case <-ctx.Done():
 		r.abandoned.Store(true)
 		r.hardCancel()
-		r.q.hub.unsubscribe(r.wake)
+		r.q.hub.Unsubscribe(r.wake)
 		return fmt.Errorf("jobs: stop: handlers still running: %w", ctx.Err())
 	}
 }
@@ -326,7 +326,7 @@ func (r *Runner) finish(log *slog.Logger, j *Job, runErr error) {
 		log.Info("job failed; will retry", "err", runErr, "delay", delay)
 		ok, err = r.q.reschedule(ctx, j, r.opts.Now().Add(delay), runErr.Error())
 		if err == nil && ok {
-			r.q.hub.notifyAfter(delay)
+			r.q.hub.NotifyAfter(delay)
 		}
 	}
 	switch {

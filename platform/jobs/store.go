@@ -31,13 +31,13 @@ const maxErrorLen = 4000
 // for concurrent use.
 type Queue struct {
 	coll *mongo.Collection
-	hub  *hub
+	hub  *mongox.Hub
 	now  func() time.Time
 }
 
 // NewQueue returns the queue stored in db's "jobs" collection.
 func NewQueue(db *mongo.Database) *Queue {
-	return &Queue{coll: db.Collection(CollectionName), hub: hubFor(db), now: time.Now}
+	return &Queue{coll: db.Collection(CollectionName), hub: mongox.HubFor(db, "jobs"), now: time.Now}
 }
 
 // EnsureIndexes creates the indexes the runner and the operator views use.
@@ -105,7 +105,7 @@ func (q *Queue) Enqueue(ctx context.Context, req EnqueueRequest) (Job, bool, err
 		}
 		return Job{}, false, fmt.Errorf("jobs: enqueue %s: %w", id, err)
 	}
-	q.hub.notifyAfter(runAt.Sub(now))
+	q.hub.NotifyAfter(runAt.Sub(now))
 	return j, true, nil
 }
 
@@ -183,7 +183,7 @@ func (q *Queue) Retry(ctx context.Context, id string) (Job, error) {
 	if err != nil {
 		return Job{}, fmt.Errorf("jobs: retry %s: %w", id, err)
 	}
-	q.hub.notify()
+	q.hub.Notify()
 	return j, nil
 }
 
