@@ -14,14 +14,17 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
+	"zwfw/cases"
 	"zwfw/catalog"
 	"zwfw/identity"
+	"zwfw/platform/blobs"
 	"zwfw/platform/events"
 	"zwfw/platform/jobs"
 	"zwfw/platform/mongox"
@@ -50,6 +53,9 @@ type App struct {
 	identity  *identity.Service
 	province  *province.Client
 	catalog   *catalog.Service
+	cases     *cases.Service
+	blobs     *blobs.Store
+	pii       piiProtector
 	demoStaff []demoAccount
 
 	stopBackground context.CancelFunc
@@ -100,6 +106,9 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (app *App, err error
 	a.stopBackground = cancel
 	a.jobs.Start(bg)
 	if err := a.scheduleMaintenance(bg); err != nil {
+		return nil, err
+	}
+	if err := a.enqueueCasePoll(bg, time.Now().Add(a.cfg.CasePollEvery)); err != nil {
 		return nil, err
 	}
 	return a, nil

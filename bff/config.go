@@ -63,6 +63,11 @@ type Config struct {
 	ProvinceBreakerOpen time.Duration // PROVINCE_BREAKER_OPEN_TIMEOUT
 
 	JobConcurrency int // ZWFW_JOB_CONCURRENCY
+
+	// The case poller asks the province about cases not synced for
+	// CasePollStaleAfter, every CasePollEvery (a safety net for lost callbacks).
+	CasePollEvery      time.Duration // ZWFW_CASE_POLL_EVERY
+	CasePollStaleAfter time.Duration // ZWFW_CASE_POLL_STALE_AFTER
 }
 
 // EmbeddedMongo reports whether zwfw starts its own FerretDB.
@@ -131,6 +136,9 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		ProvinceBreakerOpen:   p.duration("PROVINCE_BREAKER_OPEN_TIMEOUT", 15*time.Second),
 
 		JobConcurrency: p.int("ZWFW_JOB_CONCURRENCY", 4),
+
+		CasePollEvery:      p.duration("ZWFW_CASE_POLL_EVERY", 5*time.Minute),
+		CasePollStaleAfter: p.duration("ZWFW_CASE_POLL_STALE_AFTER", 30*time.Minute),
 	}
 	c.Sandbox = p.bool("ZWFW_SANDBOX", c.WeChatAppID == "")
 	c.SeedDemo = p.bool("ZWFW_SEED_DEMO", c.Sandbox)

@@ -123,6 +123,7 @@ func start(t testing.TB, opts ...option) *server {
 		t.Fatal(err)
 	}
 	go func() { _ = app.Serve(ln) }()
+	app.Listening("http://" + ln.Addr().String())
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()

@@ -99,6 +99,20 @@ func (a *App) buildHTTP() (*fiber.App, error) {
 	api.Get("/me/licenses/:id", append(signedIn(public...), me.License)...)
 	api.Get("/staff/licenses/verify", append(signedIn(identity.RoleStaff, identity.RoleAdmin), me.CheckLicense)...)
 
+	cs := &handlers.Cases{Svc: a.cases, Blobs: materialBlobs{a.blobs}, BodyLimit: cfg.JSONBodyLimit,
+		Reveal: func(enc string) string { v, _ := a.pii.DecryptField("query_password", enc); return v }}
+	api.Post("/cases", append(signedIn(public...), cs.Create)...)
+	api.Get("/cases", append(signedIn(public...), cs.List)...)
+	api.Get("/cases/:id", append(signedIn(public...), cs.Get)...)
+	api.Post("/cases/:id/materials", append(signedIn(public...), cs.Upload)...)
+	api.Post("/cases/:id/submit", append(signedIn(public...), cs.Submit)...)
+	api.Post("/cases/:id/supplement", append(signedIn(public...), cs.Supplement)...)
+	api.Post("/cases/:id/withdraw", append(signedIn(public...), cs.Withdraw)...)
+	api.Post("/cases/:id/evaluation", append(signedIn(public...), cs.Evaluate)...)
+	cb := &handlers.ProvinceCallbacks{Verify: a.province.VerifyCallback, Sign: a.province.SignCallbackResponse,
+		Cases: a.cases, BodyLimit: cfg.JSONBodyLimit}
+	api.Post("/callbacks/province", cb.CaseStatus)
+
 	return app, nil
 }
 

@@ -24,6 +24,7 @@ func (a *App) buildServices(ctx context.Context, sec secrets) error {
 		return err
 	}
 	protector := piiProtector{cipher: cipher, index: pii.NewBlindIndex(sec.BlindIndex)}
+	a.pii = protector
 
 	store := identity.NewMongoStore(a.db)
 	if err := store.EnsureIndexes(ctx); err != nil {
@@ -73,10 +74,14 @@ func (a *App) buildServices(ctx context.Context, sec secrets) error {
 	if err := a.events.EnsureIndexes(ctx); err != nil {
 		return err
 	}
+	if err := a.buildCases(ctx, protector); err != nil {
+		return err
+	}
 	a.jobs = jobs.NewRunner(a.db, jobs.RunnerOptions{
 		Owner: runnerOwner(), Concurrency: a.cfg.JobConcurrency, Logger: a.log.With("component", "jobs"),
 	})
 	a.registerJobs()
+	a.registerCaseJobs()
 	return nil
 }
 

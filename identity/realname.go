@@ -277,3 +277,34 @@ func (s *Service) CheckLicenseCode(ctx context.Context, code string) (province.L
 	}
 	return s.province.CheckLicenseCode(ctx, code)
 }
+
+// Applicant is the verified identity of a user, decrypted for an application
+// to the province (the cases package calls it through an adapter).
+type Applicant struct {
+	Name      string
+	IDNumber  string
+	Phone     string
+	Companies map[string]string // USCC -> company name
+}
+
+// ApplicantOf returns the verified identity of userID. Returns REALNAME_REQUIRED.
+func (s *Service) ApplicantOf(ctx context.Context, userID string) (Applicant, error) {
+	u, err := s.users.UserByID(ctx, userID)
+	if err != nil {
+		return Applicant{}, err
+	}
+	name, id, err := s.realName(u)
+	if err != nil {
+		return Applicant{}, err
+	}
+	a := Applicant{Name: name, IDNumber: id, Companies: map[string]string{}}
+	if u.PhoneEnc != "" {
+		if a.Phone, err = s.pii.DecryptField("phone", u.PhoneEnc); err != nil {
+			return Applicant{}, err
+		}
+	}
+	for _, c := range u.Companies {
+		a.Companies[c.USCC] = c.Name
+	}
+	return a, nil
+}

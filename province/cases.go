@@ -15,6 +15,9 @@ import (
 var (
 	epSubmitCase = endpoint{groupCases, http.MethodPost, "/api/cases"}
 	epGetCase    = endpoint{groupCases, http.MethodGet, "/api/cases/{case_number}"}
+	epSupplement = endpoint{groupCases, http.MethodPost, "/api/cases/{case_number}/supplement"}
+	epWithdraw   = endpoint{groupCases, http.MethodPost, "/api/cases/{case_number}/withdraw"}
+	epEvaluate   = endpoint{groupCases, http.MethodPost, "/api/cases/{case_number}/evaluation"}
 )
 
 // Case statuses of the contract.
@@ -62,6 +65,9 @@ type Case struct {
 	ItemCode   string      `json:"item_code,omitempty"`
 	Status     string      `json:"status"`
 	History    []CaseEvent `json:"history"`
+	// Supplement lists the material ids asked for at the last supplement_requested.
+	Supplement []string `json:"supplement_materials,omitempty"`
+	Result     string   `json:"result,omitempty"`
 }
 
 // SubmitCase submits an application. Only the cases package's submission
@@ -102,5 +108,55 @@ func (c *Client) GetCase(ctx context.Context, caseNumber string) (Case, error) {
 	}
 	var res Case
 	err := c.call(ctx, request{ep: epGetCase, path: "/api/cases/" + url.PathEscape(caseNumber)}, &res)
+	return res, err
+}
+
+// caseWrite posts one of the case writes; like SubmitCase it is never
+// retried by the client, and idemKey makes a caller's retry harmless.
+func (c *Client) caseWrite(ctx context.Context, ep endpoint, idemKey, caseNumber string, body any, out any) error {
+	if !validRef(idemKey) {
+		return apperr.Internal.WithCause(errors.New("province: case writes need a printable idempotency key of at most 128 bytes"))
+	}
+	caseNumber = strings.TrimSpace(caseNumber)
+	if !validRef(caseNumber) {
+		return ErrCaseNotFound
+	}
+	path := strings.Replace(ep.route, "{case_number}", url.PathEscape(caseNumber), 1)
+	return c.call(ctx, request{ep: ep, path: path, body: body, idemKey: idemKey}, out)
+}
+
+// SupplementCase answers a supplement request (补正) with the materials
+// asked for; the province moves the case to resubmitted.
+//
+// Returns CASE_NOT_FOUND, PROVINCE_CONFLICT (not awaiting a supplement),
+// PROVINCE_INVALID_REQUEST (materials missing), or the outage errors.
+func (c *Client) SupplementCase(ctx context.Context, idemKey, caseNumber string, materials []map[string]any, note string) (Case, error) {
+	var res Case
+	err := c.caseWrite(ctx, epSupplement, idemKey, caseNumber, map[string]any{"materials": materials, "note": note}, &res)
+	return res, err
+}
+
+// WithdrawCase withdraws a case while the province still allows it.
+//
+// Returns CASE_NOT_FOUND, PROVINCE_CONFLICT (already final), or the outage errors.
+func (c *Client) WithdrawCase(ctx context.Context, idemKey, caseNumber, reason string) (Case, error) {
+	var res Case
+	err := c.caseWrite(ctx, epWithdraw, idemKey, caseNumber, map[string]any{"reason": reason}, &res)
+	return res, err
+}
+
+// EvaluationReceipt is the province's record of a 好差评 evaluation.
+type EvaluationReceipt struct {
+	EvaluationID string `json:"evaluation_id"`
+	Level        int    `json:"level"`
+}
+
+// EvaluateCase reports the applicant's evaluation (好差评, level 1-5) of a finished case.
+//
+// Returns CASE_NOT_FOUND, PROVINCE_CONFLICT (already rated or not finished),
+// PROVINCE_INVALID_REQUEST, or the outage errors.
+func (c *Client) EvaluateCase(ctx context.Context, idemKey, caseNumber string, level int, comment string, tags []string) (EvaluationReceipt, error) {
+	var res EvaluationReceipt
+	err := c.caseWrite(ctx, epEvaluate, idemKey, caseNumber, map[string]any{"level": level, "comment": comment, "tags": tags}, &res)
 	return res, err
 }

@@ -44,6 +44,7 @@ func run() error {
 		_ = app.Shutdown(context.Background())
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
+	app.Listening("http://" + ln.Addr().String())
 	fmt.Fprint(os.Stderr, app.Banner())
 
 	served := make(chan error, 1)

@@ -1,0 +1,136 @@
+package cases
+
+import (
+	"context"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"zwfw/apperr"
+	"zwfw/platform/mongox"
+)
+
+// MongoStore implements Store on MongoDB (collections cases and case_keys).
+type MongoStore struct {
+	cases *mongo.Collection
+	keys  *mongo.Collection
+}
+
+// NewMongoStore uses db's case collections.
+func NewMongoStore(db *mongo.Database) *MongoStore {
+	return &MongoStore{cases: db.Collection("cases"), keys: db.Collection("case_keys")}
+}
+
+// EnsureIndexes creates the secondary indexes.
+func (s *MongoStore) EnsureIndexes(ctx context.Context) error {
+	return mongox.EnsureIndexes(ctx, s.cases,
+		mongo.IndexModel{Keys: bson.D{{Key: "owner_id", Value: 1}, {Key: "_id", Value: -1}}},
+		mongo.IndexModel{Keys: bson.D{{Key: "status", Value: 1}, {Key: "synced_at", Value: 1}}},
+	)
+}
+
+// Create implements Store.
+func (s *MongoStore) Create(ctx context.Context, c *Case) error {
+	_, err := s.cases.InsertOne(ctx, c)
+	return err
+}
+
+// Get implements Store.
+func (s *MongoStore) Get(ctx context.Context, id string) (*Case, error) {
+	var c Case
+	if err := s.cases.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&c); err != nil {
+		if mongox.IsNoDocuments(err) {
+			return nil, ErrNotFound
+		}
+		return nil, err
+	}
+	return &c, nil
+}
+
+// Save implements Store.
+func (s *MongoStore) Save(ctx context.Context, next *Case, prevVersion int64) error {
+	var matched int64
+	err := mongox.Guarded(ctx, s.cases, func() error {
+		res, err := s.cases.ReplaceOne(ctx, bson.D{{Key: "_id", Value: next.ID}, {Key: "version", Value: prevVersion}}, next)
+		if err != nil {
+			return err
+		}
+		matched = res.MatchedCount
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if matched == 0 {
+		return apperr.Conflict
+	}
+	return nil
+}
+
+// ListByOwner implements Store.
+func (s *MongoStore) ListByOwner(ctx context.Context, ownerID string, status Status, before string, limit int) ([]*Case, error) {
+	filter := bson.D{{Key: "owner_id", Value: ownerID}}
+	if status != "" {
+		filter = append(filter, bson.E{Key: "status", Value: string(status)})
+	}
+	if before != "" {
+		filter = append(filter, bson.E{Key: "_id", Value: bson.D{{Key: "$lt", Value: before}}})
+	}
+	cur, err := s.cases.Find(ctx, filter, options.Find().SetSort(bson.D{{Key: "_id", Value: -1}}).SetLimit(int64(limit)))
+	if err != nil {
+		return nil, err
+	}
+	var out []*Case
+	if err := cur.All(ctx, &out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+type caseKey struct {
+	ID     string `bson:"_id"`
+	CaseID string `bson:"case_id"`
+}
+
+// BindNumber implements Store; binding the same number again is harmless.
+func (s *MongoStore) BindNumber(ctx context.Context, number, caseID string) error {
+	_, err := s.keys.UpdateOne(ctx, bson.D{{Key: "_id", Value: "no:" + number}},
+		bson.D{{Key: "$setOnInsert", Value: bson.D{{Key: "case_id", Value: caseID}}}}, options.UpdateOne().SetUpsert(true))
+	if mongox.IsDuplicateKey(err) {
+		return nil
+	}
+	return err
+}
+
+// ByNumber implements Store with two look-ups by _id.
+func (s *MongoStore) ByNumber(ctx context.Context, number string) (*Case, error) {
+	var k caseKey
+	if err := s.keys.FindOne(ctx, bson.D{{Key: "_id", Value: "no:" + number}}).Decode(&k); err != nil {
+		if mongox.IsNoDocuments(err) {
+			return nil, ErrNotFound
+		}
+		return nil, err
+	}
+	return s.Get(ctx, k.CaseID)
+}
+
+// Unsynced implements Store.
+func (s *MongoStore) Unsynced(ctx context.Context, before time.Time, limit int) ([]*Case, error) {
+	open := []string{string(StatusSubmitted), string(StatusAccepted), string(StatusSupplementRequested), string(StatusResubmitted)}
+	filter := bson.D{
+		{Key: "status", Value: bson.D{{Key: "$in", Value: open}}},
+		{Key: "case_number", Value: bson.D{{Key: "$gt", Value: ""}}},
+		{Key: "synced_at", Value: bson.D{{Key: "$lt", Value: before}}},
+	}
+	cur, err := s.cases.Find(ctx, filter, options.Find().SetSort(bson.D{{Key: "synced_at", Value: 1}}).SetLimit(int64(limit)))
+	if err != nil {
+		return nil, err
+	}
+	var out []*Case
+	if err := cur.All(ctx, &out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}

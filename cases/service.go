@@ -1,0 +1,283 @@
+package cases
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"regexp"
+	"time"
+
+	"zwfw/apperr"
+	"zwfw/pii"
+	"zwfw/platform/events"
+	"zwfw/platform/jobs"
+	"zwfw/province"
+)
+
+// Province is what cases needs from the provincial platform (implemented by *province.Client).
+type Province interface {
+	GetItem(ctx context.Context, code string) (province.GuideResult, error)
+	SubmitCase(ctx context.Context, idemKey string, sub province.CaseSubmission) (province.CaseReceipt, error)
+	GetCase(ctx context.Context, caseNumber string) (province.Case, error)
+	SupplementCase(ctx context.Context, idemKey, caseNumber string, materials []map[string]any, note string) (province.Case, error)
+	WithdrawCase(ctx context.Context, idemKey, caseNumber, reason string) (province.Case, error)
+	EvaluateCase(ctx context.Context, idemKey, caseNumber string, level int, comment string, tags []string) (province.EvaluationReceipt, error)
+}
+
+// Person is the verified identity of an applicant, decrypted for the
+// application (the province needs it in clear, over the signed channel).
+type Person struct {
+	Name      string
+	IDNumber  string
+	Phone     string
+	Companies map[string]string // USCC -> company name the person may act for
+}
+
+// People tells who a user is (implemented by the identity service).
+type People interface {
+	Person(ctx context.Context, userID string) (Person, error)
+}
+
+// Protector encrypts personal data and computes blind indexes (package pii).
+type Protector interface {
+	EncryptField(field, plaintext string) (string, error)
+	DecryptField(field, enc string) (string, error)
+	Index(field, value string) string
+}
+
+// Queue enqueues durable jobs (implemented by *jobs.Queue).
+type Queue interface {
+	Enqueue(ctx context.Context, req jobs.EnqueueRequest) (jobs.Job, bool, error)
+}
+
+// EventLog receives domain events (implemented by *events.Log).
+type EventLog interface {
+	Append(ctx context.Context, e events.Event) (int64, error)
+}
+
+// Job types of the cases package.
+const (
+	JobSubmit   = "cases.submit"
+	JobPoll     = "cases.poll"
+	JobEvaluate = "cases.report_evaluation"
+)
+
+// Service is the cases business API, called by the HTTP handlers, the
+// province callback handler and the jobs.
+type Service struct {
+	store    Store
+	province Province
+	people   People
+	pii      Protector
+	queue    Queue
+	events   EventLog
+	log      *slog.Logger
+	now      func() time.Time
+}
+
+// Deps are the collaborators of a Service.
+type Deps struct {
+	Store    Store
+	Province Province
+	People   People
+	PII      Protector
+	Queue    Queue
+	Events   EventLog
+	Logger   *slog.Logger
+	Now      func() time.Time
+}
+
+// NewService builds the cases service.
+func NewService(d Deps) *Service {
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.Logger == nil {
+		d.Logger = slog.Default()
+	}
+	return &Service{store: d.Store, province: d.Province, people: d.People, pii: d.PII, queue: d.Queue,
+		events: d.Events, log: d.Logger, now: d.Now}
+}
+
+func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Millisecond) }
+
+// newCaseID is time-ordered, so listing newest-first is a sort on _id.
+func newCaseID(at time.Time) string {
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	return fmt.Sprintf("c_%012x%s", at.UnixMilli(), hex.EncodeToString(b))
+}
+
+var caseIDPattern = regexp.MustCompile(`^c_[0-9a-f]{24}$`)
+
+// DraftInput is what a phone sends to start an application.
+type DraftInput struct {
+	ItemCode  string
+	Form      map[string]any
+	Delivery  Delivery
+	AsCompany string // USCC when applying for a company
+}
+
+// CreateDraft starts an application for a real-name-verified user. The form
+// is checked against the item's fields now (wrong types, unknown fields);
+// completeness is checked at submission (pre-review).
+//
+// Returns REALNAME_REQUIRED, ITEM_NOT_FOUND, ITEM_NOT_ONLINE,
+// REQUEST_INVALID (every bad field), AUTH_FORBIDDEN for a company the user
+// does not act for, or the province's errors.
+func (s *Service) CreateDraft(ctx context.Context, ownerID string, in DraftInput) (*Case, error) {
+	person, err := s.people.Person(ctx, ownerID)
+	if err != nil {
+		return nil, err
+	}
+	g, err := s.province.GetItem(ctx, in.ItemCode)
+	if err != nil {
+		return nil, err
+	}
+	guide := g.Guide
+	if !guide.OnlineApply {
+		return nil, ErrItemNotOnline
+	}
+	var fields []apperr.FieldError
+	fields = append(fields, checkForm(guide, in.Form, false)...)
+	fields = append(fields, checkDelivery(guide, in.Delivery)...)
+	if len(fields) > 0 {
+		return nil, apperr.InvalidInput.WithFields(fields...)
+	}
+	app, err := s.applicant(person, in.AsCompany)
+	if err != nil {
+		return nil, err
+	}
+	now := s.clock()
+	c := &Case{
+		ID: newCaseID(now), OwnerID: ownerID, Applicant: app,
+		ItemCode: guide.Code, ItemName: guide.Name, Dept: guide.Dept,
+		PromisedDays: guide.PromisedDays, StatutoryDays: guide.StatutoryDays,
+		Form: cleanForm(in.Form), Delivery: in.Delivery, Materials: []Material{},
+		Status: StatusDraft, CreatedAt: now, UpdatedAt: now, Version: 1,
+	}
+	c.Timeline = []Entry{{At: now, Status: StatusDraft, Actor: "applicant", Note: "创建申报草稿"}}
+	if err := s.store.Create(ctx, c); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func (s *Service) applicant(p Person, asCompany string) (Applicant, error) {
+	seal := func(field, v string) (string, error) {
+		if v == "" {
+			return "", nil
+		}
+		return s.pii.EncryptField(field, v)
+	}
+	var a Applicant
+	var err error
+	a.Type = ApplicantCitizen
+	if a.NameEnc, err = seal("name", p.Name); err != nil {
+		return a, err
+	}
+	a.NameMasked = pii.MaskName(p.Name)
+	if a.IDNumberEnc, err = seal("id_number", p.IDNumber); err != nil {
+		return a, err
+	}
+	a.IDNumberIndex, a.IDNumberMasked = s.pii.Index("id_number", p.IDNumber), pii.MaskIDNumber(p.IDNumber)
+	if p.Phone != "" {
+		if a.PhoneEnc, err = seal("phone", p.Phone); err != nil {
+			return a, err
+		}
+		a.PhoneIndex, a.PhoneMasked = s.pii.Index("phone", p.Phone), pii.MaskPhone(p.Phone)
+	}
+	if asCompany != "" {
+		name, ok := p.Companies[pii.NormalizeUSCC(asCompany)]
+		if !ok {
+			return a, apperr.New(apperr.KindForbidden, "COMPANY_NOT_BOUND", "请先绑定该企业后再以企业名义申报")
+		}
+		a.Type, a.USCC, a.CompanyName = ApplicantBusiness, pii.NormalizeUSCC(asCompany), name
+	}
+	return a, nil
+}
+
+// Get returns one of the owner's cases. Returns CASE_NOT_FOUND for a case
+// that does not exist or is not the owner's (no difference is shown).
+func (s *Service) Get(ctx context.Context, ownerID, id string) (*Case, error) {
+	if !caseIDPattern.MatchString(id) {
+		return nil, ErrNotFound
+	}
+	c, err := s.store.Get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if c.OwnerID != ownerID {
+		return nil, ErrNotFound
+	}
+	return c, nil
+}
+
+// List returns the owner's cases, newest first, cursor-paginated by case id.
+func (s *Service) List(ctx context.Context, ownerID string, status Status, cursor string, limit int) ([]*Case, string, error) {
+	var fields []apperr.FieldError
+	if status != "" && !status.Valid() {
+		fields = append(fields, apperr.Field("status", "STATUS_INVALID", "办件状态不正确"))
+	}
+	if cursor != "" && !caseIDPattern.MatchString(cursor) {
+		fields = append(fields, apperr.Field("cursor", "CURSOR_INVALID", "分页游标无效"))
+	}
+	if limit <= 0 || limit > 50 {
+		limit = 20
+	}
+	if len(fields) > 0 {
+		return nil, "", apperr.InvalidInput.WithFields(fields...)
+	}
+	list, err := s.store.ListByOwner(ctx, ownerID, status, cursor, limit+1)
+	if err != nil {
+		return nil, "", err
+	}
+	next := ""
+	if len(list) > limit {
+		list = list[:limit]
+		next = list[limit-1].ID
+	}
+	return list, next, nil
+}
+
+// update applies change to the current case and saves it guarded by
+// version, retrying when a concurrent change won.
+func (s *Service) update(ctx context.Context, id string, change func(c *Case) error) (*Case, error) {
+	for attempt := 0; ; attempt++ {
+		c, err := s.store.Get(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		prev := c.Version
+		if err := change(c); err != nil {
+			return nil, err
+		}
+		c.Version = prev + 1
+		c.UpdatedAt = s.clock()
+		err = s.store.Save(ctx, c, prev)
+		if err == nil {
+			return c, nil
+		}
+		if !errors.Is(err, apperr.Conflict) || attempt >= 5 {
+			return nil, err
+		}
+	}
+}
+
+// event appends a domain event; failures are logged, not returned, because
+// the case change it reports is already durable (consumers reconcile).
+func (s *Service) event(ctx context.Context, typ string, c *Case, data map[string]any) {
+	if s.events == nil {
+		return
+	}
+	e, err := events.NewEvent(typ, "case:"+c.ID, c.OwnerID, data)
+	if err == nil {
+		_, err = s.events.Append(ctx, e)
+	}
+	if err != nil {
+		s.log.Warn("case event not appended", "type", typ, "case_id", c.ID, "err", err)
+	}
+}

@@ -1,0 +1,305 @@
+package cases
+
+import (
+	"context"
+	"errors"
+	"regexp"
+	"time"
+
+	"zwfw/apperr"
+	"zwfw/platform/jobs"
+	"zwfw/province"
+)
+
+var idemKeyPattern = regexp.MustCompile(`^[A-Za-z0-9._:-]{8,128}$`)
+
+// ErrIdempotencyKey is returned when a retried write carries no usable key.
+var ErrIdempotencyKey = apperr.New(apperr.KindInvalid, "IDEMPOTENCY_KEY_REQUIRED", "缺少或无效的 Idempotency-Key 请求头（8-128位字母数字）")
+
+// Submit runs the pre-review (every problem at once: missing required
+// materials, incomplete or invalid form) and, when it passes, moves the draft
+// to submitted and queues the durable job that delivers it to the province.
+// A retry with the same key returns the same case and never submits twice.
+//
+// Returns IDEMPOTENCY_KEY_REQUIRED, CASE_NOT_FOUND, CASE_PREREVIEW_FAILED
+// (fields), CASE_NOT_DRAFT (already submitted with another key), or the
+// province's errors while reading the guide.
+func (s *Service) Submit(ctx context.Context, ownerID, caseID, key string) (*Case, error) {
+	if !idemKeyPattern.MatchString(key) {
+		return nil, ErrIdempotencyKey
+	}
+	c, err := s.Get(ctx, ownerID, caseID)
+	if err != nil {
+		return nil, err
+	}
+	if c.Status != StatusDraft {
+		if c.SubmitKey == key {
+			return c, nil
+		}
+		return nil, ErrNotDraft
+	}
+	g, err := s.province.GetItem(ctx, c.ItemCode)
+	if err != nil {
+		return nil, err
+	}
+	problems := append(checkForm(g.Guide, c.Form, true), checkMaterials(g.Guide, c.Materials, 0, nil)...)
+	if len(problems) > 0 {
+		return nil, ErrPreReview.WithFields(problems...)
+	}
+	c, err = s.update(ctx, c.ID, func(c *Case) error {
+		if c.Status != StatusDraft {
+			if c.SubmitKey == key {
+				return errAlreadyDone
+			}
+			return ErrNotDraft
+		}
+		now := s.clock()
+		c.SubmitKey, c.SubmittedAt, c.SyncedAt = key, &now, &now
+		c.move(StatusSubmitted, "applicant", "已提交，等待省平台受理", now)
+		return nil
+	})
+	if errors.Is(err, errAlreadyDone) {
+		return s.store.Get(ctx, caseID)
+	}
+	if err != nil {
+		return nil, err
+	}
+	// Enqueued after the state change: if this process dies in between, the
+	// polling job finds the submitted case without a number and queues it.
+	if err := s.enqueueSubmit(ctx, c.ID); err != nil {
+		s.log.Warn("submit job not queued; the poller will queue it", "case_id", c.ID, "err", err)
+	}
+	s.event(ctx, "case.status_changed", c, map[string]any{"status": string(c.Status)})
+	return c, nil
+}
+
+var errAlreadyDone = errors.New("already done")
+
+func (s *Service) enqueueSubmit(ctx context.Context, caseID string) error {
+	_, _, err := s.queue.Enqueue(ctx, jobs.EnqueueRequest{Type: JobSubmit, Key: caseID, Payload: map[string]string{"case_id": caseID},
+		// A province outage of a day or two must delay, never drop, a submission.
+		MaxAttempts: 40})
+	return err
+}
+
+// HandleSubmitJob delivers a submitted case to the province (the JobSubmit
+// handler). The province's Idempotency-Key is the case id, so a retry after
+// a crash or an outage never creates a second case there; a province that
+// is down makes the job retry with backoff, and the case waits as submitted.
+func (s *Service) HandleSubmitJob(ctx context.Context, j *jobs.Job) error {
+	var p struct {
+		CaseID string `bson:"case_id"`
+	}
+	if err := j.Decode(&p); err != nil {
+		return jobs.Permanent(err)
+	}
+	c, err := s.store.Get(ctx, p.CaseID)
+	if err != nil {
+		if errors.Is(err, ErrNotFound) {
+			return jobs.Permanent(err)
+		}
+		return err
+	}
+	if c.CaseNumber != "" || c.Status != StatusSubmitted {
+		return nil // delivered already, or withdrawn meanwhile
+	}
+	sub, err := s.submission(c)
+	if err != nil {
+		return jobs.Permanent(err)
+	}
+	receipt, err := s.province.SubmitCase(ctx, "case:"+c.ID, sub)
+	if err != nil {
+		switch apperr.KindOf(err) {
+		case apperr.KindUnavailable, apperr.KindTooMany, apperr.KindInternal:
+			return err // unknown outcome: retry with the same key
+		case apperr.KindUpstream:
+			return err
+		}
+		// The province refused the application itself: the case ends here, with its reason.
+		_, uerr := s.update(ctx, c.ID, func(c *Case) error {
+			if c.Status != StatusSubmitted || c.CaseNumber != "" {
+				return errAlreadyDone
+			}
+			c.move(StatusRejectedAtIntake, "province", "省平台未受理："+apperr.From(err).Message, s.clock())
+			return nil
+		})
+		if uerr != nil && !errors.Is(uerr, errAlreadyDone) {
+			return uerr
+		}
+		return jobs.Permanent(err)
+	}
+	pwEnc, err := s.pii.EncryptField("query_password", receipt.QueryPassword)
+	if err != nil {
+		return err
+	}
+	if err := s.store.BindNumber(ctx, receipt.CaseNumber, c.ID); err != nil {
+		return err
+	}
+	c, err = s.update(ctx, c.ID, func(c *Case) error {
+		if c.CaseNumber != "" {
+			return errAlreadyDone
+		}
+		now := s.clock()
+		c.CaseNumber, c.QueryPasswordEnc, c.SyncedAt = receipt.CaseNumber, pwEnc, &now
+		if c.ProvinceSeq < 1 {
+			c.ProvinceSeq = 1 // the province's history starts with "submitted"
+		}
+		c.Timeline = append(c.Timeline, Entry{At: now, Status: c.Status, Actor: "province", Note: "省平台已接收，办件编号 " + receipt.CaseNumber})
+		return nil
+	})
+	if err != nil && !errors.Is(err, errAlreadyDone) {
+		return err
+	}
+	if err == nil {
+		s.event(ctx, "case.submitted_to_province", c, map[string]any{"case_number": c.CaseNumber})
+	}
+	return nil
+}
+
+// submission builds what the province receives, decrypting the applicant's
+// data only here, for the signed channel.
+func (s *Service) submission(c *Case) (province.CaseSubmission, error) {
+	name, err := s.pii.DecryptField("name", c.Applicant.NameEnc)
+	if err != nil {
+		return province.CaseSubmission{}, err
+	}
+	applicant := map[string]any{"type": string(c.Applicant.Type), "name": name}
+	if c.Applicant.IDNumberEnc != "" {
+		id, err := s.pii.DecryptField("id_number", c.Applicant.IDNumberEnc)
+		if err != nil {
+			return province.CaseSubmission{}, err
+		}
+		applicant["id_number"] = id
+	}
+	if c.Applicant.PhoneEnc != "" {
+		phone, err := s.pii.DecryptField("phone", c.Applicant.PhoneEnc)
+		if err != nil {
+			return province.CaseSubmission{}, err
+		}
+		applicant["phone"] = phone
+	}
+	if c.Applicant.Type == ApplicantBusiness {
+		applicant["uscc"] = c.Applicant.USCC
+		applicant["company_name"] = c.Applicant.CompanyName
+	}
+	return province.CaseSubmission{
+		ItemCode: c.ItemCode, Applicant: applicant, Form: c.Form,
+		Materials: materialRefs(c.Materials, 0),
+		Delivery:  map[string]any{"result": c.Delivery.Result},
+	}, nil
+}
+
+func materialRefs(mats []Material, round int) []map[string]any {
+	out := []map[string]any{}
+	for _, m := range mats {
+		if m.Round != round {
+			continue
+		}
+		ref := map[string]any{"material_id": m.SlotID, "name": m.Name}
+		if m.BlobID != "" {
+			ref["file_id"], ref["sha256"], ref["size"] = m.BlobID, m.SHA256, m.Size
+		}
+		if m.LicenseID != "" {
+			ref["elicense_id"] = m.LicenseID
+		}
+		out = append(out, ref)
+	}
+	return out
+}
+
+// ProvinceUpdate is a status change reported by the province, by callback or by polling.
+type ProvinceUpdate struct {
+	CaseNumber string
+	Status     Status
+	Seq        int // position in the province's history: later updates have larger Seq
+	At         time.Time
+	Note       string
+	Materials  []string // requested materials, with supplement_requested
+	Result     string
+}
+
+// ApplyProvinceUpdate moves a case to the status the province reports. The
+// province is the authority after submission, but an update is applied only
+// if it is newer than the last one applied (Seq), so duplicate and
+// out-of-order deliveries never move a case backwards. Returns CASE_NOT_FOUND.
+func (s *Service) ApplyProvinceUpdate(ctx context.Context, u ProvinceUpdate) (*Case, bool, error) {
+	if !u.Status.Valid() || u.Status == StatusDraft {
+		return nil, false, apperr.InvalidInput.WithMessage("未知的办件状态")
+	}
+	c, err := s.store.ByNumber(ctx, u.CaseNumber)
+	if err != nil {
+		return nil, false, err
+	}
+	applied := false
+	c, err = s.update(ctx, c.ID, func(c *Case) error {
+		now := s.clock()
+		c.SyncedAt = &now
+		applied = false
+		if u.Seq <= c.ProvinceSeq || c.Status.Final() {
+			return nil // stale or duplicate: only the sync time moves
+		}
+		c.ProvinceSeq = u.Seq
+		if u.Status == c.Status {
+			return nil
+		}
+		at := u.At.UTC()
+		if at.IsZero() {
+			at = now
+		}
+		note := u.Note
+		if note == "" {
+			note = u.Status.Label()
+		}
+		c.move(u.Status, "province", note, at)
+		switch u.Status {
+		case StatusAccepted:
+			c.AcceptedAt = &at
+		case StatusSupplementRequested:
+			c.SupplementNo++
+			c.Supplement = append([]string(nil), u.Materials...)
+		case StatusCompletedApproved, StatusCompletedDenied, StatusRejectedAtIntake:
+			c.CompletedAt = &at
+			c.Result = u.Result
+		}
+		applied = true
+		return nil
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	if applied {
+		s.event(ctx, "case.status_changed", c, map[string]any{"status": string(c.Status), "result": c.Result})
+	}
+	return c, applied, nil
+}
+
+// Poll reconciles cases whose status has not been synced for a while (a
+// missed callback) with the province, and re-queues submissions that never
+// got a case number. The JobPoll handler calls it periodically.
+func (s *Service) Poll(ctx context.Context, staleAfter time.Duration, limit int) (int, error) {
+	list, err := s.store.Unsynced(ctx, s.clock().Add(-staleAfter), limit)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, c := range list {
+		pc, err := s.province.GetCase(ctx, c.CaseNumber)
+		if err != nil {
+			s.log.Warn("case poll failed", "case_id", c.ID, "err", err)
+			continue
+		}
+		if len(pc.History) == 0 {
+			continue
+		}
+		last := pc.History[len(pc.History)-1]
+		_, applied, err := s.ApplyProvinceUpdate(ctx, ProvinceUpdate{CaseNumber: c.CaseNumber, Status: Status(pc.Status),
+			Seq: len(pc.History), At: last.At, Note: last.Note, Materials: pc.Supplement, Result: pc.Result})
+		if err != nil {
+			return n, err
+		}
+		if applied {
+			n++
+		}
+	}
+	return n, nil
+}
