@@ -54,6 +54,7 @@ type App struct {
 	province  *province.Client
 	catalog   *catalog.Service
 	cases     *cases.Service
+	audit     *cases.MongoAuditLog
 	blobs     *blobs.Store
 	pii       piiProtector
 	demoStaff []demoAccount

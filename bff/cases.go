@@ -19,6 +19,10 @@ func (a *App) buildCases(ctx context.Context, protector piiProtector) error {
 		return err
 	}
 	a.blobs = blobs.NewStore(a.db, blobs.Options{})
+	a.audit = cases.NewMongoAuditLog(a.db)
+	if err := a.audit.EnsureIndexes(ctx); err != nil {
+		return err
+	}
 	a.cases = cases.NewService(cases.Deps{
 		Store: store, Province: a.province, People: people{a.identity}, PII: protector,
 		Queue: a.queue, Events: a.events, Logger: a.log.With("component", "cases"),

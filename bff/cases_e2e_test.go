@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"zwfw/identity"
 	"zwfw/platform/testenv"
 	sbprovince "zwfw/sandbox/province"
 )
@@ -412,4 +413,88 @@ func TestProvinceCallbacks(t *testing.T) {
 	if c := s.getCase(me.Access, id); c["status"] != "accepted" {
 		t.Fatalf("a forged callback changed the case to %v", c["status"])
 	}
+}
+
+// A citizen calls 12345: the operator finds the case by the phone on the
+// application, with the call's ticket, sees masked data only, and the look-up
+// is in the audit log an admin reads.
+func TestHotlineLookupIsAudited(t *testing.T) {
+	s := start(t)
+	me, id, number := s.submittedCase("caller")
+	_ = me
+	for _, u := range []struct{ name, role string }{{"hotline07", "hotline"}, {"admin07", "admin"}} {
+		if _, err := s.app.Identity().CreateStaff(t.Context(), u.name, u.name, "Staff-pass-2026", []identity.Role{identity.Role(u.role)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	op := s.loginStaff("hotline07", "Staff-pass-2026")
+	admin := s.loginStaff("admin07", "Staff-pass-2026")
+	phone := sbprovince.DemoPeople[0].Phone
+
+	r := s.request("GET", "/api/v1/hotline/cases?phone="+phone, op, nil)
+	wantError(t, r, 400, "HOTLINE_TICKET_REQUIRED")
+	r = s.request("GET", "/api/v1/hotline/cases?phone="+phone, me.Access, nil, "X-Hotline-Ticket", "T20261123001")
+	wantError(t, r, 403, "AUTH_FORBIDDEN")
+	r = s.request("GET", "/api/v1/hotline/cases?phone="+phone+"&number="+number, op, nil, "X-Hotline-Ticket", "T20261123001")
+	wantError(t, r, 400, "REQUEST_INVALID")
+
+	r = s.request("GET", "/api/v1/hotline/cases?phone="+phone, op, nil, "X-Hotline-Ticket", "T20261123001")
+	if r.Status != 200 || !strings.Contains(string(r.Body), id) {
+		t.Fatalf("hotline by phone: %d %s", r.Status, r.Body)
+	}
+	body := string(r.Body)
+	if strings.Contains(body, sbprovince.DemoPeople[0].IDNumber) || strings.Contains(body, "query_password") {
+		t.Fatal("the hotline view shows the ID number in clear or the query password")
+	}
+	r = s.request("GET", "/api/v1/hotline/cases?number="+number, op, nil, "X-Hotline-Ticket", "T20261123002")
+	if r.Status != 200 || !strings.Contains(string(r.Body), id) {
+		t.Fatalf("hotline by number: %d %s", r.Status, r.Body)
+	}
+	r = s.request("GET", "/api/v1/hotline/cases?id_number="+sbprovince.DemoPeople[0].IDNumber, op, nil, "X-Hotline-Ticket", "T20261123003")
+	if r.Status != 200 || !strings.Contains(string(r.Body), id) {
+		t.Fatalf("hotline by ID number: %d %s", r.Status, r.Body)
+	}
+
+	r = s.request("GET", "/api/v1/admin/audit", admin, nil)
+	if r.Status != 200 {
+		t.Fatalf("audit: %d %s", r.Status, r.Body)
+	}
+	var audit struct {
+		Items []struct {
+			Ticket    string   `json:"ticket"`
+			QueryType string   `json:"query_type"`
+			Query     string   `json:"query"`
+			CaseIDs   []string `json:"case_ids"`
+		} `json:"items"`
+	}
+	r.JSON(t, &audit)
+	if len(audit.Items) != 3 || audit.Items[2].Ticket != "T20261123001" || audit.Items[2].QueryType != "phone" ||
+		audit.Items[2].Query == phone || len(audit.Items[2].CaseIDs) != 1 {
+		t.Fatalf("audit log = %+v", audit.Items)
+	}
+	r = s.request("GET", "/api/v1/admin/audit?from=yesterday", admin, nil)
+	wantError(t, r, 400, "REQUEST_INVALID")
+	r = s.request("GET", "/api/v1/admin/audit", op, nil)
+	wantError(t, r, 403, "AUTH_FORBIDDEN")
+}
+
+func TestPublicLookupLocksAfterWrongPasswords(t *testing.T) {
+	s := start(t)
+	me, id, number := s.submittedCase("public")
+	pw := s.getCase(me.Access, id)["query_password"].(string)
+	r := s.request("GET", "/api/v1/public/cases/"+number+"?password="+pw, "", nil)
+	if r.Status != 200 || r.M(t)["status"] != "submitted" || strings.Contains(string(r.Body), `"applicant":`) {
+		t.Fatalf("public look-up: %d %s", r.Status, r.Body)
+	}
+	for i := 1; i <= 4; i++ {
+		r = s.request("GET", "/api/v1/public/cases/"+number+"?password=wrong"+fmt.Sprint(i), "", nil)
+		wantError(t, r, 404, "CASE_NOT_FOUND")
+	}
+	r = s.request("GET", "/api/v1/public/cases/"+number+"?password=wrong5", "", nil)
+	wantError(t, r, 429, "CASE_LOOKUP_LOCKED")
+	// Locked: even the right password waits.
+	r = s.request("GET", "/api/v1/public/cases/"+number+"?password="+pw, "", nil)
+	wantError(t, r, 429, "CASE_LOOKUP_LOCKED")
+	r = s.request("GET", "/api/v1/public/cases/NOSUCHCASE01?password=x", "", nil)
+	wantError(t, r, 404, "CASE_NOT_FOUND")
 }

@@ -113,6 +113,12 @@ func (a *App) buildHTTP() (*fiber.App, error) {
 		Cases: a.cases, BodyLimit: cfg.JSONBodyLimit}
 	api.Post("/callbacks/province", cb.CaseStatus)
 
+	publicLookup := rateLimit(limiter, ratelimit.PerMinute(cfg.RateLoginIP), byIP("case-lookup"), degraded)
+	api.Get("/public/cases/:number", publicLookup, cs.PublicLookup)
+	hl := &handlers.Hotline{Cases: cs, Audit: a.audit}
+	api.Get("/hotline/cases", append(signedIn(identity.RoleHotline), hl.Lookup)...)
+	api.Get("/admin/audit", append(signedIn(identity.RoleAdmin), hl.AuditList)...)
+
 	return app, nil
 }
 

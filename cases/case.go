@@ -142,18 +142,21 @@ type Evaluation struct {
 
 // Case is one application.
 type Case struct {
-	ID            string         `bson:"_id"`
-	OwnerID       string         `bson:"owner_id"`
-	Applicant     Applicant      `bson:"applicant"`
-	ItemCode      string         `bson:"item_code"`
-	ItemName      string         `bson:"item_name"`
-	Dept          string         `bson:"dept"`
-	PromisedDays  int            `bson:"promised_days"`
-	StatutoryDays int            `bson:"statutory_days"`
-	Form          map[string]any `bson:"form"`
-	Delivery      Delivery       `bson:"delivery"`
-	Materials     []Material     `bson:"materials"`
-	Status        Status         `bson:"status"`
+	ID            string    `bson:"_id"`
+	OwnerID       string    `bson:"owner_id"`
+	Applicant     Applicant `bson:"applicant"`
+	ItemCode      string    `bson:"item_code"`
+	ItemName      string    `bson:"item_name"`
+	Dept          string    `bson:"dept"`
+	PromisedDays  int       `bson:"promised_days"`
+	StatutoryDays int       `bson:"statutory_days"`
+	// Form holds the values; those of personal-data fields (id_number, phone,
+	// address, and names) are SM4-encrypted, with masked copies in FormMasked.
+	Form       map[string]any    `bson:"form"`
+	FormMasked map[string]string `bson:"form_masked,omitempty"`
+	Delivery   Delivery          `bson:"delivery"`
+	Materials  []Material        `bson:"materials"`
+	Status     Status            `bson:"status"`
 	// Set by submission.
 	SubmitKey        string     `bson:"submit_key,omitempty"`
 	SubmittedAt      *time.Time `bson:"submitted_at,omitempty"`

@@ -2,6 +2,7 @@ package cases
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -90,8 +91,11 @@ func (s *MongoStore) ListByOwner(ctx context.Context, ownerID string, status Sta
 }
 
 type caseKey struct {
-	ID     string `bson:"_id"`
-	CaseID string `bson:"case_id"`
+	ID          string     `bson:"_id"`
+	CaseID      string     `bson:"case_id,omitempty"`
+	CaseIDs     []string   `bson:"case_ids,omitempty"`
+	Failures    int        `bson:"failures,omitempty"`
+	LockedUntil *time.Time `bson:"locked_until,omitempty"`
 }
 
 // BindNumber implements Store; binding the same number again is harmless.
@@ -133,4 +137,97 @@ func (s *MongoStore) Unsynced(ctx context.Context, before time.Time, limit int) 
 		return nil, err
 	}
 	return out, nil
+}
+
+// IndexCase implements Store.
+func (s *MongoStore) IndexCase(ctx context.Context, caseID string, keys []string) error {
+	for _, k := range keys {
+		err := mongox.Guarded(ctx, s.keys, func() error {
+			_, err := s.keys.UpdateOne(ctx, bson.D{{Key: "_id", Value: "ix:" + k}},
+				bson.D{{Key: "$addToSet", Value: bson.D{{Key: "case_ids", Value: caseID}}}}, options.UpdateOne().SetUpsert(true))
+			return err
+		})
+		if err != nil && !mongox.IsDuplicateKey(err) {
+			return err
+		}
+	}
+	return nil
+}
+
+// ByKey implements Store.
+func (s *MongoStore) ByKey(ctx context.Context, key string, limit int) ([]*Case, error) {
+	var k caseKey
+	if err := s.keys.FindOne(ctx, bson.D{{Key: "_id", Value: "ix:" + key}}).Decode(&k); err != nil {
+		if mongox.IsNoDocuments(err) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	ids := k.CaseIDs
+	// Ids are time-ordered: the newest are at the end.
+	if len(ids) > limit {
+		ids = ids[len(ids)-limit:]
+	}
+	out := make([]*Case, 0, len(ids))
+	for i := len(ids) - 1; i >= 0; i-- {
+		c, err := s.Get(ctx, ids[i])
+		if err != nil {
+			if errors.Is(err, ErrNotFound) {
+				continue
+			}
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+// PasswordFailure implements Store.
+func (s *MongoStore) PasswordFailure(ctx context.Context, number string, max int, lockFor time.Duration, at time.Time) (time.Time, error) {
+	var k caseKey
+	err := mongox.Guarded(ctx, s.keys, func() error {
+		return s.keys.FindOneAndUpdate(ctx, bson.D{{Key: "_id", Value: "no:" + number}},
+			bson.D{{Key: "$inc", Value: bson.D{{Key: "failures", Value: 1}}}},
+			options.FindOneAndUpdate().SetReturnDocument(options.After)).Decode(&k)
+	})
+	if err != nil {
+		if mongox.IsNoDocuments(err) {
+			return time.Time{}, nil
+		}
+		return time.Time{}, err
+	}
+	if k.Failures < max {
+		return time.Time{}, nil
+	}
+	until := at.Add(lockFor)
+	err = mongox.Guarded(ctx, s.keys, func() error {
+		_, err := s.keys.UpdateOne(ctx, bson.D{{Key: "_id", Value: "no:" + number}},
+			bson.D{{Key: "$set", Value: bson.D{{Key: "locked_until", Value: until}, {Key: "failures", Value: 0}}}})
+		return err
+	})
+	return until, err
+}
+
+// PasswordLock implements Store.
+func (s *MongoStore) PasswordLock(ctx context.Context, number string) (time.Time, error) {
+	var k caseKey
+	if err := s.keys.FindOne(ctx, bson.D{{Key: "_id", Value: "no:" + number}}).Decode(&k); err != nil {
+		if mongox.IsNoDocuments(err) {
+			return time.Time{}, nil
+		}
+		return time.Time{}, err
+	}
+	if k.LockedUntil == nil {
+		return time.Time{}, nil
+	}
+	return *k.LockedUntil, nil
+}
+
+// PasswordSuccess implements Store.
+func (s *MongoStore) PasswordSuccess(ctx context.Context, number string) error {
+	return mongox.Guarded(ctx, s.keys, func() error {
+		_, err := s.keys.UpdateOne(ctx, bson.D{{Key: "_id", Value: "no:" + number}, {Key: "failures", Value: bson.D{{Key: "$gt", Value: 0}}}},
+			bson.D{{Key: "$set", Value: bson.D{{Key: "failures", Value: 0}}}})
+		return err
+	})
 }

@@ -156,14 +156,43 @@ func (s *Service) CreateDraft(ctx context.Context, ownerID string, in DraftInput
 		ID: newCaseID(now), OwnerID: ownerID, Applicant: app,
 		ItemCode: guide.Code, ItemName: guide.Name, Dept: guide.Dept,
 		PromisedDays: guide.PromisedDays, StatutoryDays: guide.StatutoryDays,
-		Form: cleanForm(in.Form), Delivery: in.Delivery, Materials: []Material{},
+		Delivery: in.Delivery, Materials: []Material{},
 		Status: StatusDraft, CreatedAt: now, UpdatedAt: now, Version: 1,
 	}
 	c.Timeline = []Entry{{At: now, Status: StatusDraft, Actor: "applicant", Note: "创建申报草稿"}}
+	if c.Form, c.FormMasked, err = s.sealForm(guide, in.Form); err != nil {
+		return nil, err
+	}
 	if err := s.store.Create(ctx, c); err != nil {
 		return nil, err
 	}
+	keys := lookupKeys(c.Applicant)
+	for _, f := range guide.FormFields {
+		// The contact phone on the form is what a caller to 12345 will quote.
+		if v, ok := in.Form[f.Name].(string); ok && f.Type == "phone" && pii.ValidatePhone(v) == nil {
+			keys = append(keys, "phone:"+s.pii.Index("phone", v))
+		}
+	}
+	if err := s.store.IndexCase(ctx, c.ID, keys); err != nil {
+		return nil, err
+	}
 	return c, nil
+}
+
+// lookupKeys are the hotline's ways to a case: the applicant's blind-indexed
+// ID number and phone, and the company's USCC.
+func lookupKeys(a Applicant) []string {
+	var keys []string
+	if a.IDNumberIndex != "" {
+		keys = append(keys, "pid:"+a.IDNumberIndex)
+	}
+	if a.PhoneIndex != "" {
+		keys = append(keys, "phone:"+a.PhoneIndex)
+	}
+	if a.USCC != "" {
+		keys = append(keys, "uscc:"+a.USCC)
+	}
+	return keys
 }
 
 func (s *Service) applicant(p Person, asCompany string) (Applicant, error) {

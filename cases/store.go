@@ -24,4 +24,16 @@ type Store interface {
 	ByNumber(ctx context.Context, number string) (*Case, error)
 	// Unsynced lists submitted, unfinished cases not synced since before.
 	Unsynced(ctx context.Context, before time.Time, limit int) ([]*Case, error)
+	// IndexCase files caseID under look-up keys (applicant phone / ID number
+	// blind indexes, USCC), so the hotline finds cases by _id look-ups.
+	IndexCase(ctx context.Context, caseID string, keys []string) error
+	// ByKey returns the cases filed under key, newest first, at most limit.
+	ByKey(ctx context.Context, key string, limit int) ([]*Case, error)
+	// PasswordFailure counts a wrong query password for number and locks it
+	// for lockFor after max failures; it returns the lock end (zero if none).
+	PasswordFailure(ctx context.Context, number string, max int, lockFor time.Duration, at time.Time) (time.Time, error)
+	// PasswordLock returns when number's public look-up lock ends (zero if none).
+	PasswordLock(ctx context.Context, number string) (time.Time, error)
+	// PasswordSuccess clears the failure count of number.
+	PasswordSuccess(ctx context.Context, number string) error
 }

@@ -42,7 +42,11 @@ func (s *Service) Submit(ctx context.Context, ownerID, caseID, key string) (*Cas
 	if err != nil {
 		return nil, err
 	}
-	problems := append(checkForm(g.Guide, c.Form, true), checkMaterials(g.Guide, c.Materials, 0, nil)...)
+	form, err := s.plainForm(c)
+	if err != nil {
+		return nil, err
+	}
+	problems := append(checkForm(g.Guide, form, true), checkMaterials(g.Guide, c.Materials, 0, nil)...)
 	if len(problems) > 0 {
 		return nil, ErrPreReview.WithFields(problems...)
 	}
@@ -182,8 +186,12 @@ func (s *Service) submission(c *Case) (province.CaseSubmission, error) {
 		applicant["uscc"] = c.Applicant.USCC
 		applicant["company_name"] = c.Applicant.CompanyName
 	}
+	form, err := s.plainForm(c)
+	if err != nil {
+		return province.CaseSubmission{}, err
+	}
 	return province.CaseSubmission{
-		ItemCode: c.ItemCode, Applicant: applicant, Form: c.Form,
+		ItemCode: c.ItemCode, Applicant: applicant, Form: form,
 		Materials: materialRefs(c.Materials, 0),
 		Delivery:  map[string]any{"result": c.Delivery.Result},
 	}, nil

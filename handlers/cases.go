@@ -104,7 +104,7 @@ type CaseLinks struct {
 func (h *Cases) view(c *cases.Case, owner bool) CaseView {
 	v := CaseView{
 		ID: c.ID, ItemCode: c.ItemCode, ItemName: c.ItemName, Dept: c.Dept, Status: string(c.Status),
-		StatusLabel: c.Status.Label(), CaseNumber: c.CaseNumber, Form: c.Form, Delivery: c.Delivery,
+		StatusLabel: c.Status.Label(), CaseNumber: c.CaseNumber, Form: c.ShownForm(), Delivery: c.Delivery,
 		Supplement: c.Supplement, CreatedAt: c.CreatedAt.In(Shanghai), UpdatedAt: c.UpdatedAt.In(Shanghai),
 		Applicant: ApplicantView{Type: string(c.Applicant.Type), Name: c.Applicant.NameMasked, IDNumber: c.Applicant.IDNumberMasked,
 			Phone: c.Applicant.PhoneMasked, USCC: c.Applicant.USCC, CompanyName: c.Applicant.CompanyName},
@@ -302,4 +302,93 @@ func rawFilename(fh *multipart.FileHeader) string {
 		return params["filename"]
 	}
 	return fh.Filename
+}
+
+// PublicCaseView is what anyone with the case number and query password sees.
+type PublicCaseView struct {
+	CaseNumber  string         `json:"case_number"`
+	ItemName    string         `json:"item_name"`
+	Status      string         `json:"status"`
+	StatusLabel string         `json:"status_label"`
+	Timeline    []TimelineView `json:"timeline"`
+}
+
+// PublicLookup handles GET /api/v1/public/cases/:number?password=.
+func (h *Cases) PublicLookup(c *fiber.Ctx) error {
+	cs, err := h.Svc.PublicLookup(c.UserContext(), c.Params("number"), c.Query("password"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(PublicCaseView{CaseNumber: cs.CaseNumber, ItemName: cs.ItemName, Status: string(cs.Status),
+		StatusLabel: cs.Status.Label(), Timeline: timelineView(cs)})
+}
+
+// Hotline serves the 12345 operators' look-ups and the admins' audit view.
+type Hotline struct {
+	Cases *Cases
+	Audit cases.AuditLog
+}
+
+// Lookup handles GET /api/v1/hotline/cases (hotline role, X-Hotline-Ticket required).
+func (h *Hotline) Lookup(c *fiber.Ctx) error {
+	p := PrincipalFrom(c)
+	found, err := h.Cases.Svc.HotlineLookup(c.UserContext(), h.Audit, cases.Operator{ID: p.UserID, IP: c.IP()},
+		c.Get("X-Hotline-Ticket"), cases.HotlineQuery{Number: c.Query("number"), Phone: c.Query("phone"),
+			IDNumber: c.Query("id_number"), USCC: c.Query("uscc")})
+	if err != nil {
+		return err
+	}
+	items := make([]CaseView, 0, len(found))
+	for _, cs := range found {
+		items = append(items, h.Cases.view(cs, false))
+	}
+	return c.JSON(fiber.Map{"items": items})
+}
+
+// AuditView is one audit log entry.
+type AuditView struct {
+	ID         string    `json:"id"`
+	At         time.Time `json:"at"`
+	OperatorID string    `json:"operator_id"`
+	Ticket     string    `json:"ticket"`
+	QueryType  string    `json:"query_type"`
+	Query      string    `json:"query"`
+	CaseIDs    []string  `json:"case_ids"`
+	IP         string    `json:"ip,omitempty"`
+}
+
+// AuditList handles GET /api/v1/admin/audit?operator=&from=&to=&cursor=.
+func (h *Hotline) AuditList(c *fiber.Ctx) error {
+	f := cases.AuditFilter{OperatorID: c.Query("operator"), Before: c.Query("cursor"), Limit: 50}
+	var fields []apperr.FieldError
+	for _, p := range []struct {
+		name string
+		dst  *time.Time
+	}{{"from", &f.From}, {"to", &f.To}} {
+		if v := c.Query(p.name); v != "" {
+			t, err := time.Parse(time.RFC3339, v)
+			if err != nil {
+				fields = append(fields, apperr.Field(p.name, "TIME_INVALID", "时间格式应为 RFC 3339，如 2026-11-23T09:00:00+08:00"))
+				continue
+			}
+			*p.dst = t.UTC()
+		}
+	}
+	if len(fields) > 0 {
+		return apperr.InvalidInput.WithFields(fields...)
+	}
+	list, err := h.Audit.List(c.UserContext(), f)
+	if err != nil {
+		return err
+	}
+	out := make([]AuditView, 0, len(list))
+	for _, e := range list {
+		out = append(out, AuditView{ID: e.ID, At: e.At.In(Shanghai), OperatorID: e.OperatorID, Ticket: e.Ticket,
+			QueryType: e.QueryType, Query: e.Query, CaseIDs: e.CaseIDs, IP: e.IP})
+	}
+	next := ""
+	if len(out) == f.Limit {
+		next = out[len(out)-1].ID
+	}
+	return c.JSON(fiber.Map{"items": out, "next_cursor": next})
 }
