@@ -12,8 +12,11 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"zwfw/bff"
+	"zwfw/identity"
+	sbprovince "zwfw/sandbox/province"
 )
 
 // loadBench drives zwfw and a bare Fiber handler over loopback HTTP with
@@ -48,7 +51,7 @@ func newLoadBench(b *testing.B) *loadBench {
 }
 
 // run sends n GETs with benchWorkers concurrent clients and returns requests/second.
-func (l *loadBench) run(target, token string, n int) float64 {
+func (l *loadBench) run(target, token string, n int, headers ...string) float64 {
 	var next, failed, lastStatus atomic.Int64
 	var wg sync.WaitGroup
 	begin := time.Now()
@@ -60,6 +63,9 @@ func (l *loadBench) run(target, token string, n int) float64 {
 				req, _ := http.NewRequest("GET", target, nil)
 				if token != "" {
 					req.Header.Set("Authorization", "Bearer "+token)
+				}
+				for i := 0; i+1 < len(headers); i += 2 {
+					req.Header.Set(headers[i], headers[i+1])
 				}
 				res, err := l.client.Do(req)
 				if err != nil {
@@ -82,18 +88,33 @@ func (l *loadBench) run(target, token string, n int) float64 {
 	return float64(n) / time.Since(begin).Seconds()
 }
 
+// benchRoute is one zwfw request to measure.
+type benchRoute struct {
+	path    string
+	token   string
+	headers []string
+}
+
 // compare measures the bare handler and each named zwfw route in turn and
 // reports requests/second of each and each route's ratio to the bare one.
 func (l *loadBench) compare(token string, routes map[string]string) {
+	rs := map[string]benchRoute{}
+	for name, path := range routes {
+		rs[name] = benchRoute{path: path, token: token}
+	}
+	l.compareRoutes(rs)
+}
+
+func (l *loadBench) compareRoutes(routes map[string]benchRoute) {
 	l.run(l.bare, "", 200) // warm connections and caches
-	for _, path := range routes {
-		l.run(l.s.base+path, token, 200)
+	for _, r := range routes {
+		l.run(l.s.base+r.path, r.token, 200, r.headers...)
 	}
 	l.b.ResetTimer()
 	bare := l.run(l.bare, "", l.b.N)
 	results := map[string]float64{}
-	for name, path := range routes {
-		results[name] = l.run(l.s.base+path, token, l.b.N)
+	for name, r := range routes {
+		results[name] = l.run(l.s.base+r.path, r.token, l.b.N, r.headers...)
 	}
 	l.b.StopTimer()
 	l.b.ReportMetric(bare, "bare_req/s")
@@ -121,4 +142,50 @@ func BenchmarkCatalog(b *testing.B) {
 		"search": "/api/v1/items?q=" + url.QueryEscape("营业执照"),
 		"guide":  "/api/v1/items/" + code,
 	})
+}
+
+// BenchmarkCases: a case's detail (owner) and 12345 look-ups by case number
+// and by phone, with 10,000 cases in the store.
+func BenchmarkCases(b *testing.B) {
+	l := newLoadBench(b)
+	me, id, number := l.s.submittedCase("bench")
+	seedCases(b, l.s, id, 10_000)
+	if _, err := l.s.app.Identity().CreateStaff(b.Context(), "hotline99", "坐席", "Bench-pass-2026", []identity.Role{identity.RoleHotline}); err != nil {
+		b.Fatal(err)
+	}
+	op := l.s.loginStaff("hotline99", "Bench-pass-2026")
+	ticket := []string{"X-Hotline-Ticket", "T2026BENCH01"}
+	l.compareRoutes(map[string]benchRoute{
+		"case_detail":    {path: "/api/v1/cases/" + id, token: me.Access},
+		"hotline_number": {path: "/api/v1/hotline/cases?number=" + number, token: op, headers: ticket},
+		"hotline_phone":  {path: "/api/v1/hotline/cases?phone=" + sbprovince.DemoPeople[0].Phone, token: op, headers: ticket},
+	})
+}
+
+// seedCases stores n more cases like the template one, straight into
+// MongoDB (through the API it would take minutes on the embedded store).
+func seedCases(b *testing.B, s *server, templateID string, n int) {
+	ctx := b.Context()
+	coll := s.app.DB().Collection("cases")
+	var tmpl bson.M
+	if err := coll.FindOne(ctx, bson.M{"_id": templateID}).Decode(&tmpl); err != nil {
+		b.Fatal(err)
+	}
+	batch := make([]any, 0, 500)
+	for i := 0; i < n; i++ {
+		d := bson.M{}
+		for k, v := range tmpl {
+			d[k] = v
+		}
+		d["_id"] = fmt.Sprintf("c_%012x%012x", time.Now().UnixMilli()-int64(n-i), i)
+		d["owner_id"] = fmt.Sprintf("u_seed%06d", i%2000)
+		d["case_number"] = fmt.Sprintf("FZ20260101%08d", i)
+		batch = append(batch, d)
+		if len(batch) == cap(batch) || i == n-1 {
+			if _, err := coll.InsertMany(ctx, batch); err != nil {
+				b.Fatal(err)
+			}
+			batch = batch[:0]
+		}
+	}
 }
