@@ -64,6 +64,19 @@ func (p people) Person(ctx context.Context, userID string) (cases.Person, error)
 	return cases.Person{Name: a.Name, IDNumber: a.IDNumber, Phone: a.Phone, Companies: a.Companies}, nil
 }
 
+func (p people) LicenseType(ctx context.Context, userID, licenseID string) (string, error) {
+	held, err := p.svc.Licenses(ctx, &identity.Principal{UserID: userID})
+	if err != nil {
+		return "", err
+	}
+	for _, l := range held {
+		if l.ID == licenseID {
+			return l.Type, nil
+		}
+	}
+	return "", identity.ErrLicenseNotFound
+}
+
 // materialBlobs adapts the blob store to cases.Blobs: the client's file name
 // is refused when it tries a path (../../etc/passwd), and kept only as a label.
 type materialBlobs struct{ store *blobs.Store }

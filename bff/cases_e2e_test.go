@@ -498,3 +498,62 @@ func TestPublicLookupLocksAfterWrongPasswords(t *testing.T) {
 	r = s.request("GET", "/api/v1/public/cases/NOSUCHCASE01?password=x", "", nil)
 	wantError(t, r, 404, "CASE_NOT_FOUND")
 }
+
+// An e-licence the applicant holds replaces an upload where the guide allows it.
+func TestAttachELicence(t *testing.T) {
+	s := start(t)
+	fake := s.app.Sandbox().ProvinceServer()
+	me, zhang := s.verifiedCitizen("elicence")
+	var g sbprovince.Guide
+	var slot string
+	for _, it := range fake.Items() {
+		for _, m := range it.Materials {
+			if it.OnlineApply && m.ElicenseType == "id_card" && slot == "" {
+				g, slot = it, m.ID
+			}
+		}
+	}
+	if slot == "" {
+		t.Fatal("no sandbox item takes an ID card e-licence")
+	}
+	r := s.request("POST", "/api/v1/cases", me.Access, map[string]any{"item_code": g.Code, "form": fullForm(g, zhang, sbprovince.DemoCompanies[0].USCC),
+		"delivery": map[string]string{"materials": "upload", "result": "electronic"}})
+	if r.Status != 201 {
+		t.Fatalf("draft: %d %s", r.Status, r.Body)
+	}
+	id := r.M(t)["id"].(string)
+	r = s.request("GET", "/api/v1/me/licenses", me.Access, nil)
+	var ls struct {
+		Licenses []struct{ ID, Type string } `json:"licenses"`
+	}
+	r.JSON(t, &ls)
+	idCard := ""
+	for _, l := range ls.Licenses {
+		if l.Type == "id_card" {
+			idCard = l.ID
+		}
+	}
+	attach := func(lic string) *response {
+		var body bytes.Buffer
+		w := multipart.NewWriter(&body)
+		_ = w.WriteField("slot_id", slot)
+		_ = w.WriteField("license_id", lic)
+		_ = w.Close()
+		req, _ := http.NewRequest("POST", s.base+"/api/v1/cases/"+id+"/materials", &body)
+		req.Header.Set("Content-Type", w.FormDataContentType())
+		req.Header.Set("Authorization", "Bearer "+me.Access)
+		res, err := s.http.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		out, _ := io.ReadAll(res.Body)
+		resp := &response{Status: res.StatusCode, Header: res.Header, Body: out}
+		s.validate(req, resp)
+		return resp
+	}
+	wantError(t, attach("EL-NOT-MINE"), 404, "LICENSE_NOT_FOUND")
+	if r := attach(idCard); r.Status != 201 || !strings.Contains(string(r.Body), idCard) {
+		t.Fatalf("attach e-licence: %d %s", r.Status, r.Body)
+	}
+}

@@ -113,8 +113,9 @@ func (a *App) buildHTTP() (*fiber.App, error) {
 		Cases: a.cases, BodyLimit: cfg.JSONBodyLimit}
 	api.Post("/callbacks/province", cb.CaseStatus)
 
-	publicLookup := rateLimit(limiter, ratelimit.PerMinute(cfg.RateLoginIP), byIP("case-lookup"), degraded)
-	api.Get("/public/cases/:number", publicLookup, cs.PublicLookup)
+	publicByIP := rateLimit(limiter, ratelimit.PerMinute(cfg.RateLoginIP), byIP("case-lookup"), degraded)
+	publicByNumber := rateLimit(limiter, ratelimit.PerMinute(cfg.RateLoginIP), byParam("case-lookup", "number"), degraded)
+	api.Get("/public/cases/:number", publicByIP, publicByNumber, cs.PublicLookup)
 	hl := &handlers.Hotline{Cases: cs, Audit: a.audit}
 	api.Get("/hotline/cases", append(signedIn(identity.RoleHotline), hl.Lookup)...)
 	api.Get("/admin/audit", append(signedIn(identity.RoleAdmin), hl.AuditList)...)

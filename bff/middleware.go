@@ -142,6 +142,12 @@ func byUser(prefix string) limitKey {
 	}
 }
 
+// byParam counts per value of a path parameter (e.g. a case number, so
+// guesses spread over many IPs still meet one budget).
+func byParam(prefix, param string) limitKey {
+	return func(c *fiber.Ctx) string { return prefix + ":" + param + ":" + strings.ToUpper(c.Params(param)) }
+}
+
 // rateLimit refuses requests over limit with 429, RATE_LIMITED and Retry-After.
 func rateLimit(l *ratelimit.Limiter, limit ratelimit.Limit, key limitKey, onDegraded func()) fiber.Handler {
 	return func(c *fiber.Ctx) error {

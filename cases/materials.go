@@ -52,9 +52,14 @@ func (s *Service) UploadMaterial(ctx context.Context, blobs Blobs, ownerID, case
 }
 
 // AttachLicense uses an e-licence the applicant holds instead of an upload,
-// where the guide allows it for the slot.
-func (s *Service) AttachLicense(ctx context.Context, ownerID, caseID, slotID, licenseID, licenseType string) (*Case, error) {
+// where the guide allows that licence type for the slot. Returns
+// LICENSE_NOT_FOUND for a licence the user does not hold, and the errors of UploadMaterial.
+func (s *Service) AttachLicense(ctx context.Context, ownerID, caseID, slotID, licenseID string) (*Case, error) {
 	c, err := s.Get(ctx, ownerID, caseID)
+	if err != nil {
+		return nil, err
+	}
+	licenseType, err := s.people.LicenseType(ctx, ownerID, licenseID)
 	if err != nil {
 		return nil, err
 	}

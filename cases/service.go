@@ -36,9 +36,12 @@ type Person struct {
 	Companies map[string]string // USCC -> company name the person may act for
 }
 
-// People tells who a user is (implemented by the identity service).
+// People tells who a user is and what e-licences they hold (implemented over the identity service).
 type People interface {
 	Person(ctx context.Context, userID string) (Person, error)
+	// LicenseType returns the type of an e-licence the user holds (their own
+	// or their company's); identity's LICENSE_NOT_FOUND when they do not hold it.
+	LicenseType(ctx context.Context, userID, licenseID string) (string, error)
 }
 
 // Protector encrypts personal data and computes blind indexes (package pii).

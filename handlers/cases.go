@@ -209,7 +209,7 @@ func (h *Cases) Upload(c *fiber.Ctx) error {
 	}
 	owner := PrincipalFrom(c).UserID
 	if lic := c.FormValue("license_id"); lic != "" {
-		cs, err := h.Svc.AttachLicense(c.UserContext(), owner, c.Params("id"), slot, lic, c.FormValue("license_type"))
+		cs, err := h.Svc.AttachLicense(c.UserContext(), owner, c.Params("id"), slot, lic)
 		if err != nil {
 			return err
 		}
