@@ -3,6 +3,7 @@ module zwfw
 go 1.26.8
 
 require (
+	github.com/6tail/lunar-go v1.4.6
 	github.com/FerretDB/FerretDB v1.24.0
 	github.com/alicebob/miniredis/v2 v2.35.0
 	github.com/emmansun/gmsm v0.40.0

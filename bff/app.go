@@ -29,6 +29,7 @@ import (
 	"zwfw/platform/jobs"
 	"zwfw/platform/mongox"
 	"zwfw/platform/redisx"
+	"zwfw/platform/workdays"
 	"zwfw/province"
 	"zwfw/sandbox"
 )
@@ -55,6 +56,7 @@ type App struct {
 	catalog   *catalog.Service
 	cases     *cases.Service
 	audit     *cases.MongoAuditLog
+	calendar  *workdays.Calendar
 	blobs     *blobs.Store
 	pii       piiProtector
 	demoStaff []demoAccount
@@ -106,6 +108,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (app *App, err error
 	bg, cancel := context.WithCancel(context.Background())
 	a.stopBackground = cancel
 	a.jobs.Start(bg)
+	go a.reloadCalendar(bg)
 	if err := a.scheduleMaintenance(bg); err != nil {
 		return nil, err
 	}

@@ -9,6 +9,7 @@ import (
 	"zwfw/identity"
 	"zwfw/platform/blobs"
 	"zwfw/platform/jobs"
+	"zwfw/platform/workdays"
 )
 
 // buildCases wires the online-application capability: the case store, its
@@ -18,6 +19,11 @@ func (a *App) buildCases(ctx context.Context, protector piiProtector) error {
 	if err := store.EnsureIndexes(ctx); err != nil {
 		return err
 	}
+	cal, err := workdays.NewCalendar(ctx, workdays.NewMongoStore(a.db))
+	if err != nil {
+		return err
+	}
+	a.calendar = cal
 	a.blobs = blobs.NewStore(a.db, blobs.Options{})
 	a.audit = cases.NewMongoAuditLog(a.db)
 	if err := a.audit.EnsureIndexes(ctx); err != nil {
@@ -28,6 +34,22 @@ func (a *App) buildCases(ctx context.Context, protector piiProtector) error {
 		Queue: a.queue, Events: a.events, Logger: a.log.With("component", "cases"),
 	})
 	return nil
+}
+
+// reloadCalendar picks up holiday overrides other replicas (or admins) wrote.
+func (a *App) reloadCalendar(ctx context.Context) {
+	t := time.NewTicker(10 * time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := a.calendar.Reload(ctx); err != nil {
+				a.log.Warn("holiday calendar reload failed; keeping the old one", "err", err)
+			}
+		}
+	}
 }
 
 // registerCaseJobs binds the cases jobs; the poller re-queues itself every

@@ -192,7 +192,11 @@ func TestApplicationJourney(t *testing.T) {
 
 	// The province accepts, asks for a supplement, gets it, and approves.
 	advance(t, fake, number, sbprovince.Advance{Status: "accepted"})
-	s.waitCase(me.Access, id, "accepted", statusIs("accepted"))
+	c = s.waitCase(me.Access, id, "accepted", statusIs("accepted"))
+	tl := c["time_limit"].(map[string]any)
+	if tl["due_on"] == nil || tl["working_days_left"] == nil || tl["overdue"] != false {
+		t.Fatalf("time limit after acceptance: %v", tl)
+	}
 	advance(t, fake, number, sbprovince.Advance{Status: "supplement_requested", Note: "身份证复印件不清晰", Materials: slots[:1]})
 	c = s.waitCase(me.Access, id, "supplement requested", statusIs("supplement_requested"))
 	r = s.request("POST", "/api/v1/cases/"+id+"/supplement", me.Access, nil, "Idempotency-Key", "supp-"+id)

@@ -99,7 +99,7 @@ func (a *App) buildHTTP() (*fiber.App, error) {
 	api.Get("/me/licenses/:id", append(signedIn(public...), me.License)...)
 	api.Get("/staff/licenses/verify", append(signedIn(identity.RoleStaff, identity.RoleAdmin), me.CheckLicense)...)
 
-	cs := &handlers.Cases{Svc: a.cases, Blobs: materialBlobs{a.blobs}, BodyLimit: cfg.JSONBodyLimit,
+	cs := &handlers.Cases{Svc: a.cases, Blobs: materialBlobs{a.blobs}, Calendar: a.calendar.Times(), BodyLimit: cfg.JSONBodyLimit,
 		Reveal: func(enc string) string { v, _ := a.pii.DecryptField("query_password", enc); return v }}
 	api.Post("/cases", append(signedIn(public...), cs.Create)...)
 	api.Get("/cases", append(signedIn(public...), cs.List)...)
