@@ -9,7 +9,6 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
-	"zwfw/apperr"
 	"zwfw/platform/mongox"
 )
 
@@ -52,22 +51,7 @@ func (s *MongoStore) Get(ctx context.Context, id string) (*Case, error) {
 
 // Save implements Store.
 func (s *MongoStore) Save(ctx context.Context, next *Case, prevVersion int64) error {
-	var matched int64
-	err := mongox.Guarded(ctx, s.cases, func() error {
-		res, err := s.cases.ReplaceOne(ctx, bson.D{{Key: "_id", Value: next.ID}, {Key: "version", Value: prevVersion}}, next)
-		if err != nil {
-			return err
-		}
-		matched = res.MatchedCount
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	if matched == 0 {
-		return apperr.Conflict
-	}
-	return nil
+	return mongox.ReplaceIfVersion(ctx, s.cases, next.ID, prevVersion, next)
 }
 
 // ListByOwner implements Store.

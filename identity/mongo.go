@@ -157,22 +157,7 @@ func (s *MongoStore) TouchLogin(ctx context.Context, id string, at time.Time) er
 
 // SaveUser implements UserStore with one guarded replace.
 func (s *MongoStore) SaveUser(ctx context.Context, next *User, prevVersion int64) error {
-	var matched int64
-	err := mongox.Guarded(ctx, s.users, func() error {
-		res, err := s.users.ReplaceOne(ctx, bson.D{{Key: "_id", Value: next.ID}, {Key: "version", Value: prevVersion}}, next)
-		if err != nil {
-			return err
-		}
-		matched = res.MatchedCount
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	if matched == 0 {
-		return apperr.Conflict
-	}
-	return nil
+	return mongox.ReplaceIfVersion(ctx, s.users, next.ID, prevVersion, next)
 }
 
 // CreateFamily implements SessionStore.
@@ -271,18 +256,7 @@ func (s *MongoStore) PutSMSCode(ctx context.Context, next *SMSCode, prevVersion 
 		}
 		return nil
 	}
-	var res *mongo.UpdateResult
-	err := mongox.Guarded(ctx, s.smsCodes, func() (err error) {
-		res, err = s.smsCodes.ReplaceOne(ctx, bson.D{{Key: "_id", Value: next.ID}, {Key: "version", Value: prevVersion}}, next)
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	if res.MatchedCount == 0 {
-		return apperr.Conflict
-	}
-	return nil
+	return mongox.ReplaceIfVersion(ctx, s.smsCodes, next.ID, prevVersion, next)
 }
 
 // StaffCredential implements StaffStore.
