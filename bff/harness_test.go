@@ -92,6 +92,8 @@ func start(t testing.TB, opts ...option) *server {
 			return "on"
 		case "ZWFW_SANDBOX_ADDR":
 			return "127.0.0.1:0"
+		case "ZWFW_SEED_DEMO":
+			return "off" // argon2 hashing of demo passwords per test adds up; TestDemoSeed covers it
 		case "ZWFW_DATA_DIR":
 			return t.TempDir()
 		case "ZWFW_JWT_SECRET":
