@@ -99,3 +99,16 @@ func (s *Service) CreateStaff(ctx context.Context, username, displayName, passwo
 	}
 	return u, nil
 }
+
+// AssignHalls sets the service halls a staff member works at (hall staff
+// check citizens in only there). Admin tooling and the demo seed call it.
+// Returns USER_NOT_FOUND, or AUTH_FORBIDDEN for a public user.
+func (s *Service) AssignHalls(ctx context.Context, userID string, halls []string) (*User, error) {
+	return s.updateUser(ctx, userID, func(u *User) error {
+		if u.Kind != KindStaff {
+			return ErrForbidden.WithMessage("只有工作人员账号可以分配服务大厅")
+		}
+		u.Halls = append([]string(nil), halls...)
+		return nil
+	})
+}

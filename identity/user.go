@@ -63,7 +63,9 @@ type User struct {
 	RealNameVerifiedAt *time.Time `bson:"real_name_verified_at,omitempty"`
 	RealNameVerifyID   string     `bson:"real_name_verify_id,omitempty"`
 	// Companies the user may act for (business role).
-	Companies   []Company `bson:"companies,omitempty"`
+	Companies []Company `bson:"companies,omitempty"`
+	// Halls a staff member works at (hall staff check citizens in only there).
+	Halls       []string  `bson:"halls,omitempty"`
 	CreatedAt   time.Time `bson:"created_at"`
 	UpdatedAt   time.Time `bson:"updated_at"`
 	LastLoginAt time.Time `bson:"last_login_at,omitempty"`

@@ -1,0 +1,80 @@
+package booking
+
+import (
+	"context"
+	"time"
+
+	"zwfw/platform/workdays"
+)
+
+// Store persists booking state. Every method is one single-document write
+// (guarded where it relies on the current state) or a read; the service
+// composes them in a fixed order with compensation.
+type Store interface {
+	// HallConfig returns ErrHallNotFound when the hall has no configuration.
+	HallConfig(ctx context.Context, hallID string) (*HallConfig, error)
+	// PutHallConfig inserts cfg when prevVersion is 0, else replaces it if the
+	// stored version is still prevVersion; apperr.Conflict when another change won.
+	PutHallConfig(ctx context.Context, cfg *HallConfig, prevVersion int64) error
+	// SetSlotCapacity sets the capacity of the hall's counters for itemCode
+	// whose slot starts at or after from (after a configuration change).
+	SetSlotCapacity(ctx context.Context, hallID, itemCode string, from time.Time, capacity int) error
+
+	// SlotCounters returns the existing counters among ids (one read).
+	SlotCounters(ctx context.Context, ids []string) ([]SlotCounter, error)
+	// TakeSlot creates the counter if needed (capacity from c) and takes one
+	// place; it returns false when the slot is full.
+	TakeSlot(ctx context.Context, c SlotCounter) (bool, error)
+	// ReleaseSlot gives one place back (never below zero).
+	ReleaseSlot(ctx context.Context, id string) error
+
+	// TakeActiveItem inserts the key active:<user>:<item> naming bookingID;
+	// ErrDuplicateItem when the user already holds it.
+	TakeActiveItem(ctx context.Context, userID, itemCode, bookingID string) error
+	// ActiveItemHolder returns the booking id the key active:<user>:<item> names.
+	ActiveItemHolder(ctx context.Context, userID, itemCode string) (string, bool, error)
+	// ReleaseActiveItem deletes the key if it still names bookingID.
+	ReleaseActiveItem(ctx context.Context, userID, itemCode, bookingID string) error
+	// TakeActivePlace increments the user's active count if it is below max;
+	// false when it is not.
+	TakeActivePlace(ctx context.Context, userID string, max int) (bool, error)
+	// ReleaseActivePlace decrements the user's active count (never below zero).
+	ReleaseActivePlace(ctx context.Context, userID string) error
+	// RecordNoShow adds a no-show (the slot start of bookingID) to the user's record, once per booking.
+	RecordNoShow(ctx context.Context, userID, bookingID string, at time.Time) error
+	// NoShows returns the user's recorded no-shows (slot starts).
+	NoShows(ctx context.Context, userID string) ([]time.Time, error)
+
+	// ClaimIdem inserts idem:<user>:<key> for bookingID and fingerprint. When
+	// the key exists it returns the stored record and claimed false.
+	ClaimIdem(ctx context.Context, userID, key string, rec IdemRecord) (IdemRecord, bool, error)
+	// GetIdem returns the record of the key; found false when there is none.
+	GetIdem(ctx context.Context, userID, key string) (IdemRecord, bool, error)
+	// ReleaseIdem deletes the key if it still names bookingID.
+	ReleaseIdem(ctx context.Context, userID, key, bookingID string) error
+
+	// CreateBooking inserts a new booking, drawing a new Number on a clash.
+	CreateBooking(ctx context.Context, b *Booking) error
+	// Booking returns ErrNotFound when there is no such booking.
+	Booking(ctx context.Context, id string) (*Booking, error)
+	// BookingByCode finds a booking by check-in code (ErrNotFound).
+	BookingByCode(ctx context.Context, code string) (*Booking, error)
+	// SaveBooking replaces the booking if its stored version is still
+	// prevVersion; apperr.Conflict when another change won.
+	SaveBooking(ctx context.Context, next *Booking, prevVersion int64) error
+	// ListByUser lists a user's bookings newest first, with ids below before
+	// ("" = from the newest) and an optional status.
+	ListByUser(ctx context.Context, userID string, status Status, before string, limit int) ([]*Booking, error)
+	// ConfirmedEndedBefore lists confirmed bookings whose slot ended before t.
+	ConfirmedEndedBefore(ctx context.Context, t time.Time, limit int) ([]*Booking, error)
+
+	// NextQueueNumber returns the next queue number of the hall on day (1, 2, ...).
+	NextQueueNumber(ctx context.Context, hallID string, day workdays.Date) (int, error)
+}
+
+// IdemRecord is what an idempotency key remembers.
+type IdemRecord struct {
+	BookingID   string    `bson:"booking_id"`
+	Fingerprint string    `bson:"fingerprint"` // the request it was used for
+	CreatedAt   time.Time `bson:"created_at"`
+}
