@@ -21,6 +21,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
+	"zwfw/booking"
 	"zwfw/cases"
 	"zwfw/catalog"
 	"zwfw/identity"
@@ -57,6 +58,7 @@ type App struct {
 	cases     *cases.Service
 	audit     *cases.MongoAuditLog
 	calendar  *workdays.Calendar
+	booking   *booking.Service
 	blobs     *blobs.Store
 	pii       piiProtector
 	demoStaff []demoAccount
@@ -101,6 +103,9 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (app *App, err error
 		if a.demoStaff, err = a.seedDemo(ctx); err != nil {
 			return nil, fmt.Errorf("seed demo data: %w", err)
 		}
+		if err := a.seedDemoBooking(ctx); err != nil {
+			return nil, fmt.Errorf("seed demo booking data: %w", err)
+		}
 	}
 	if a.http, err = a.buildHTTP(); err != nil {
 		return nil, err
@@ -113,6 +118,9 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (app *App, err error
 		return nil, err
 	}
 	if err := a.enqueueCasePoll(bg, time.Now().Add(a.cfg.CasePollEvery)); err != nil {
+		return nil, err
+	}
+	if err := a.enqueueNoShowSweep(bg, time.Now().Add(5*time.Minute)); err != nil {
 		return nil, err
 	}
 	return a, nil

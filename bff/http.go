@@ -88,6 +88,7 @@ func (a *App) buildHTTP() (*fiber.App, error) {
 	cat := &handlers.Catalog{Svc: a.catalog}
 	api.Get("/items", cat.Search)
 	api.Get("/items/:code", cat.Guide)
+	api.Get("/halls", cat.Halls)
 
 	me := &handlers.Me{Svc: a.identity, BodyLimit: cfg.JSONBodyLimit}
 	public := []identity.Role{identity.RoleCitizen, identity.RoleBusiness}
@@ -119,6 +120,20 @@ func (a *App) buildHTTP() (*fiber.App, error) {
 	hl := &handlers.Hotline{Cases: cs, Audit: a.audit}
 	api.Get("/hotline/cases", append(signedIn(identity.RoleHotline), hl.Lookup)...)
 	api.Get("/admin/audit", append(signedIn(identity.RoleAdmin), hl.AuditList)...)
+
+	bk := &handlers.Bookings{Svc: a.booking, Identity: a.identity, BodyLimit: cfg.JSONBodyLimit}
+	api.Get("/halls/:id/slots", bk.Slots)
+	api.Post("/bookings", append(signedIn(public...), bk.Book)...)
+	api.Get("/bookings", append(signedIn(public...), bk.List)...)
+	api.Get("/bookings/:id", append(signedIn(public...), bk.Get)...)
+	api.Post("/bookings/:id/cancel", append(signedIn(public...), bk.Cancel)...)
+	api.Post("/bookings/:id/reschedule", append(signedIn(public...), bk.Reschedule)...)
+	api.Post("/staff/bookings/checkin", append(signedIn(identity.RoleStaff), bk.CheckIn)...)
+	api.Put("/admin/halls/:id/config", append(signedIn(identity.RoleAdmin), bk.PutHallConfig)...)
+	api.Post("/admin/halls/:id/closures", append(signedIn(identity.RoleAdmin), bk.AddClosure)...)
+	calH := &handlers.Calendar{Cal: a.calendar, BodyLimit: cfg.JSONBodyLimit}
+	api.Get("/admin/calendar", append(signedIn(identity.RoleAdmin), calH.Show)...)
+	api.Put("/admin/calendar/overrides/:date", append(signedIn(identity.RoleAdmin), calH.PutOverride)...)
 
 	return app, nil
 }

@@ -77,11 +77,15 @@ func (a *App) buildServices(ctx context.Context, sec secrets) error {
 	if err := a.buildCases(ctx, protector); err != nil {
 		return err
 	}
+	if err := a.buildBooking(ctx); err != nil {
+		return err
+	}
 	a.jobs = jobs.NewRunner(a.db, jobs.RunnerOptions{
 		Owner: runnerOwner(), Concurrency: a.cfg.JobConcurrency, Logger: a.log.With("component", "jobs"),
 	})
 	a.registerJobs()
 	a.registerCaseJobs()
+	a.registerBookingJobs()
 	return nil
 }
 

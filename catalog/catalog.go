@@ -6,7 +6,10 @@ package catalog
 
 import (
 	"context"
+	"fmt"
+	"math"
 	"regexp"
+	"sort"
 	"strings"
 	"unicode/utf8"
 
@@ -18,6 +21,7 @@ import (
 type Source interface {
 	SearchItems(ctx context.Context, q province.ItemQuery) (province.ItemPage, error)
 	GetItem(ctx context.Context, code string) (province.GuideResult, error)
+	ListHalls(ctx context.Context, itemCode string) (province.HallList, error)
 }
 
 // Service is the catalog business API, called by the HTTP handlers.
@@ -81,4 +85,43 @@ func (s *Service) Guide(ctx context.Context, code string) (province.GuideResult,
 		return province.GuideResult{}, ErrItemNotFound
 	}
 	return s.src.GetItem(ctx, code)
+}
+
+// Halls lists the halls that handle an item (all halls without one),
+// nearest first when the caller says where it is (near = "lat,lng").
+// Returns REQUEST_INVALID for a malformed position, ITEM_NOT_FOUND, or the province's errors.
+func (s *Service) Halls(ctx context.Context, itemCode, near string) ([]province.Hall, error) {
+	var lat, lng float64
+	hasNear := near != ""
+	if hasNear {
+		if _, err := fmt.Sscanf(near, "%f,%f", &lat, &lng); err != nil || lat < -90 || lat > 90 || lng < -180 || lng > 180 {
+			return nil, apperr.InvalidInput.WithFields(apperr.Field("near", "POSITION_INVALID", "位置格式应为 纬度,经度，如 26.08,119.30"))
+		}
+	}
+	if itemCode != "" {
+		itemCode = strings.ToUpper(strings.TrimSpace(itemCode))
+		if !itemCodePattern.MatchString(itemCode) {
+			return nil, ErrItemNotFound
+		}
+	}
+	list, err := s.src.ListHalls(ctx, itemCode)
+	if err != nil {
+		return nil, err
+	}
+	halls := append([]province.Hall(nil), list.Halls...)
+	if hasNear {
+		sort.SliceStable(halls, func(i, j int) bool {
+			return distanceKM(lat, lng, halls[i].Lat, halls[i].Lng) < distanceKM(lat, lng, halls[j].Lat, halls[j].Lng)
+		})
+	}
+	return halls, nil
+}
+
+// distanceKM is the great-circle distance (haversine), plenty for "nearest hall".
+func distanceKM(lat1, lng1, lat2, lng2 float64) float64 {
+	const r = 6371.0
+	rad := math.Pi / 180
+	dlat, dlng := (lat2-lat1)*rad, (lng2-lng1)*rad
+	a := math.Sin(dlat/2)*math.Sin(dlat/2) + math.Cos(lat1*rad)*math.Cos(lat2*rad)*math.Sin(dlng/2)*math.Sin(dlng/2)
+	return 2 * r * math.Asin(math.Sqrt(a))
 }

@@ -73,3 +73,15 @@ func (h *Catalog) Guide(c *fiber.Ctx) error {
 	guide.UpdatedAt = guide.UpdatedAt.In(Shanghai)
 	return c.JSON(GuideView{Guide: guide, Stale: g.Stale, FetchedAt: g.FetchedAt.In(Shanghai)})
 }
+
+// Halls handles GET /api/v1/halls?item_code=&near=lat,lng.
+func (h *Catalog) Halls(c *fiber.Ctx) error {
+	halls, err := h.Svc.Halls(c.UserContext(), c.Query("item_code"), c.Query("near"))
+	if err != nil {
+		return err
+	}
+	if halls == nil {
+		halls = []province.Hall{}
+	}
+	return c.JSON(fiber.Map{"halls": halls})
+}

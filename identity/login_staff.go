@@ -112,3 +112,15 @@ func (s *Service) AssignHalls(ctx context.Context, userID string, halls []string
 		return nil
 	})
 }
+
+// StaffByUsername returns a staff account by its username. Returns USER_NOT_FOUND.
+func (s *Service) StaffByUsername(ctx context.Context, username string) (*User, error) {
+	cred, err := s.staff.StaffCredential(ctx, staffKey(strings.ToLower(strings.TrimSpace(username))))
+	if err != nil {
+		return nil, err
+	}
+	if cred == nil {
+		return nil, ErrUserNotFound
+	}
+	return s.users.UserByID(ctx, cred.UserID)
+}

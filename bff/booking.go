@@ -1,0 +1,59 @@
+package bff
+
+import (
+	"context"
+	"time"
+
+	"zwfw/booking"
+	"zwfw/identity"
+	"zwfw/platform/jobs"
+)
+
+const jobMarkNoShows = "booking.mark_no_shows"
+
+// buildBooking wires appointment booking: the store, the Redis availability
+// cache (MongoDB decides; Redis only speeds up reads) and the service.
+func (a *App) buildBooking(ctx context.Context) error {
+	store := booking.NewMongoStore(a.db)
+	if err := store.EnsureIndexes(ctx); err != nil {
+		return err
+	}
+	a.booking = booking.NewService(booking.Deps{
+		Store: store, Calendar: a.calendar, People: bookingPeople{a.identity}, Events: a.events,
+		Cache:  booking.NewRedisCache(a.rdb, a.keys, 5*time.Second, a.log.With("component", "booking-cache")),
+		Logger: a.log.With("component", "booking"),
+	})
+	return nil
+}
+
+// registerBookingJobs binds the no-show sweep, which re-queues itself every
+// few minutes (keyed by its time slot, so N replicas run it once).
+func (a *App) registerBookingJobs() {
+	a.jobs.Register(jobMarkNoShows, func(ctx context.Context, j *jobs.Job) error {
+		n, err := a.booking.MarkNoShows(ctx)
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			a.log.Info("bookings marked as no-shows", "count", n)
+		}
+		return a.enqueueNoShowSweep(ctx, time.Now().Add(5*time.Minute))
+	})
+}
+
+func (a *App) enqueueNoShowSweep(ctx context.Context, at time.Time) error {
+	slot := at.Truncate(5 * time.Minute)
+	_, _, err := a.queue.Enqueue(ctx, jobs.EnqueueRequest{Type: jobMarkNoShows, Key: slot.UTC().Format(time.RFC3339), RunAt: slot, MaxAttempts: 3})
+	return err
+}
+
+// bookingPeople adapts identity to booking.People.
+type bookingPeople struct{ svc *identity.Service }
+
+func (p bookingPeople) RealNameVerified(ctx context.Context, userID string) (bool, error) {
+	u, err := p.svc.Me(ctx, &identity.Principal{UserID: userID})
+	if err != nil {
+		return false, err
+	}
+	return u.RealNameVerified, nil
+}
