@@ -34,6 +34,7 @@ bench:
 	@set -o pipefail; { \
 	  $(GO) test -run '^$$' -bench . -benchtime 3000x -count 3 ./bff/ && \
 	  $(GO) test -run '^$$' -bench . -benchtime 2s -count 1 ./pii/ ./province/ && \
+	  $(GO) test -run '^$$' -bench BookVsRawGuarded -benchtime 300x -count 3 ./booking/ && \
 	  $(GO) test -run '^$$' -bench . -benchtime 200x -count 1 ./platform/... ; } | tee bench.out
 
 ## lint: gofmt and go vet

@@ -189,3 +189,14 @@ func seedCases(b *testing.B, s *server, templateID string, n int) {
 		}
 	}
 }
+
+// BenchmarkSlots: a week of slot availability for one hall and item (the
+// Redis availability cache in front of MongoDB's counters).
+func BenchmarkSlots(b *testing.B) {
+	l := newLoadBench(b)
+	item := bookableItem(b, l.s.app.Sandbox().ProvinceServer(), "fz-gl")
+	l.s.configureHall(l.s.admin(), "fz-gl", item, 4)
+	l.compare("", map[string]string{
+		"slots_week": "/api/v1/halls/fz-gl/slots?item_code=" + item + "&days=7",
+	})
+}
