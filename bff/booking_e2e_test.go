@@ -212,6 +212,8 @@ func TestBookingContention(t *testing.T) {
 	wg.Wait()
 
 	var ok, full atomic.Int64
+	var mu sync.Mutex
+	winners := map[int]string{} // user index -> booking id
 	start := make(chan struct{})
 	for i := 0; i < users; i++ {
 		wg.Add(1)
@@ -223,6 +225,9 @@ func TestBookingContention(t *testing.T) {
 			switch {
 			case r.Status == 201:
 				ok.Add(1)
+				mu.Lock()
+				winners[i] = r.M(t)["id"].(string)
+				mu.Unlock()
 			case r.Status == 409 && strings.Contains(string(r.Body), "BOOKING_SLOT_FULL"):
 				full.Add(1)
 			default:
@@ -236,6 +241,42 @@ func TestBookingContention(t *testing.T) {
 		t.Fatalf("%d booked, %d refused as full; want 10 and %d", ok.Load(), full.Load(), users-10)
 	}
 	s.assertSlotConsistent(item, slot.Start)
+
+	// Interleaved: half the winners cancel, half move to another slot, while
+	// 40 others keep trying the first slot. Counters must equal bookings.
+	other := bookable(t, s.slots("fz-gl", item, time.Now().Format("2006-01-02"), 7), 2)[1]
+	n := 0
+	for i, id := range winners {
+		wg.Add(1)
+		go func(i int, id string, cancel bool) {
+			defer wg.Done()
+			if cancel {
+				s.request("POST", "/api/v1/bookings/"+id+"/cancel", tokens[i], nil)
+			} else {
+				s.request("POST", "/api/v1/bookings/"+id+"/reschedule", tokens[i], map[string]string{"slot_start": other.Start})
+			}
+		}(i, id, n%2 == 0)
+		n++
+	}
+	tried := 0
+	for i := 0; i < users && tried < 40; i++ {
+		if _, won := winners[i]; won {
+			continue
+		}
+		tried++
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			r := s.request("POST", "/api/v1/bookings", tokens[i], map[string]string{"hall_id": "fz-gl", "item_code": item, "slot_start": slot.Start},
+				"Idempotency-Key", fmt.Sprintf("again-%04d", i))
+			if r.Status != 201 && !strings.Contains(string(r.Body), "BOOKING_SLOT_FULL") {
+				t.Errorf("second rush %d: %d %s", i, r.Status, r.Body)
+			}
+		}(i)
+	}
+	wg.Wait()
+	s.assertSlotConsistent(item, slot.Start)
+	s.assertSlotConsistent(item, other.Start)
 }
 
 // citizen makes the i-th real-name-verified user (the sandbox registry
