@@ -11,52 +11,6 @@ import (
 	"zwfw/platform/workdays"
 )
 
-// The baseline: the store's raw guarded findOneAndUpdate $inc on one counter document.
-func BenchmarkRawGuardedFindOneAndUpdate(b *testing.B) {
-	e := newEnv(b, Rules{})
-	ctx := context.Background()
-	if _, err := e.db.Collection(SlotCountersCollection).InsertOne(ctx, bson.D{{Key: "_id", Value: "bench"}, {Key: "taken", Value: 0}}); err != nil {
-		b.Fatal(err)
-	}
-	b.ResetTimer()
-	for range b.N {
-		if err := e.store.RawIncrement(ctx, "bench"); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "ops/s")
-}
-
-// Bookings per second through the service (every rule, four guarded steps,
-// the insert and the event), each by a new user on slots spread over a week.
-func BenchmarkBook(b *testing.B) {
-	e := newEnv(b, Rules{})
-	ctx := context.Background()
-	cfg, _ := e.svc.HallConfig(ctx, "h1")
-	cfg.Windows[0].PerSlotCapacity = 1000
-	if _, err := e.svc.PutHallConfig(ctx, *cfg); err != nil {
-		b.Fatal(err)
-	}
-	views, err := e.svc.Slots(ctx, "h1", "B", workdays.DateOf(e.clock.Now()).AddDays(1), 7)
-	if err != nil {
-		b.Fatal(err)
-	}
-	var starts []time.Time
-	for _, v := range views {
-		if v.Bookable {
-			starts = append(starts, v.Start)
-		}
-	}
-	b.ResetTimer()
-	for i := range b.N {
-		req := BookRequest{HallID: "h1", ItemCode: "B", SlotStart: starts[i%len(starts)]}
-		if _, err := e.svc.Book(ctx, fmt.Sprintf("bench-%d", i), "k", req); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "bookings/s")
-}
-
 // BenchmarkBookVsRawGuarded measures, in one run, the raw guarded
 // findOneAndUpdate rate and the booking rate, and reports their ratio: the
 // cost of every rule and compensation step over the bare capacity check.
