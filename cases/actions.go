@@ -2,7 +2,6 @@ package cases
 
 import (
 	"context"
-	"errors"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -158,17 +157,8 @@ func (s *Service) Evaluate(ctx context.Context, ownerID, caseID string, level in
 
 // HandleEvaluateJob reports an evaluation to the province (the JobEvaluate handler).
 func (s *Service) HandleEvaluateJob(ctx context.Context, j *jobs.Job) error {
-	var p struct {
-		CaseID string `bson:"case_id"`
-	}
-	if err := j.Decode(&p); err != nil {
-		return jobs.Permanent(err)
-	}
-	c, err := s.store.Get(ctx, p.CaseID)
+	c, err := s.caseOfJob(ctx, j)
 	if err != nil {
-		if errors.Is(err, ErrNotFound) {
-			return jobs.Permanent(err)
-		}
 		return err
 	}
 	if c.Evaluation == nil || c.Evaluation.Reported {

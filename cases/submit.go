@@ -91,17 +91,8 @@ func (s *Service) enqueueSubmit(ctx context.Context, caseID string) error {
 // a crash or an outage never creates a second case there; a province that
 // is down makes the job retry with backoff, and the case waits as submitted.
 func (s *Service) HandleSubmitJob(ctx context.Context, j *jobs.Job) error {
-	var p struct {
-		CaseID string `bson:"case_id"`
-	}
-	if err := j.Decode(&p); err != nil {
-		return jobs.Permanent(err)
-	}
-	c, err := s.store.Get(ctx, p.CaseID)
+	c, err := s.caseOfJob(ctx, j)
 	if err != nil {
-		if errors.Is(err, ErrNotFound) {
-			return jobs.Permanent(err)
-		}
 		return err
 	}
 	if c.CaseNumber != "" || c.Status != StatusSubmitted {
@@ -310,4 +301,20 @@ func (s *Service) Poll(ctx context.Context, staleAfter time.Duration, limit int)
 		}
 	}
 	return n, nil
+}
+
+// caseOfJob loads the case a job's payload names; a malformed payload or a
+// case that no longer exists parks the job (retrying cannot help).
+func (s *Service) caseOfJob(ctx context.Context, j *jobs.Job) (*Case, error) {
+	var p struct {
+		CaseID string `bson:"case_id"`
+	}
+	if err := j.Decode(&p); err != nil {
+		return nil, jobs.Permanent(err)
+	}
+	c, err := s.store.Get(ctx, p.CaseID)
+	if errors.Is(err, ErrNotFound) {
+		return nil, jobs.Permanent(err)
+	}
+	return c, err
 }
