@@ -6,6 +6,7 @@ package bff
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -14,6 +15,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -25,6 +27,7 @@ import (
 	"zwfw/cases"
 	"zwfw/catalog"
 	"zwfw/identity"
+	"zwfw/payments"
 	"zwfw/platform/blobs"
 	"zwfw/platform/events"
 	"zwfw/platform/jobs"
@@ -41,27 +44,38 @@ type App struct {
 	log  *slog.Logger
 	http *fiber.App
 
-	mongo     *mongo.Client
-	db        *mongo.Database
-	rdb       redis.UniversalClient
-	keys      redisx.Keys
-	embMongo  *mongox.Embedded
-	embRedis  *redisx.Embedded
-	sandbox   *sandbox.Sandbox
-	registry  *prometheus.Registry
-	jobs      *jobs.Runner
-	queue     *jobs.Queue
-	events    *events.Log
-	identity  *identity.Service
-	province  *province.Client
-	catalog   *catalog.Service
-	cases     *cases.Service
-	audit     *cases.MongoAuditLog
-	calendar  *workdays.Calendar
-	booking   *booking.Service
-	blobs     *blobs.Store
-	pii       piiProtector
-	demoStaff []demoAccount
+	mongo    *mongo.Client
+	db       *mongo.Database
+	rdb      redis.UniversalClient
+	keys     redisx.Keys
+	embMongo *mongox.Embedded
+	embRedis *redisx.Embedded
+	sandbox  *sandbox.Sandbox
+	registry *prometheus.Registry
+	jobs     *jobs.Runner
+	queue    *jobs.Queue
+	events   *events.Log
+	identity *identity.Service
+	province *province.Client
+	catalog  *catalog.Service
+	cases    *cases.Service
+	audit    *cases.MongoAuditLog
+	calendar *workdays.Calendar
+	booking  *booking.Service
+	payments *payments.Service
+	blobs    *blobs.Store
+	// publicBase is the base URL outside systems call back (set from
+	// ZWFW_PUBLIC_BASE_URL, or by Listening).
+	publicBase atomic.Value // string
+	// wxpayCert and wxpayRoots come from the sandbox (production reads
+	// WECHATPAY_CERT_P12_FILE and trusts the system roots).
+	wxpayCert  []byte
+	wxpayRoots *x509.CertPool
+	// alipayPrivate and alipayPublic are PEM keys from the sandbox
+	// (production reads ALIPAY_APP_PRIVATE_KEY_FILE / ALIPAY_PUBLIC_KEY_FILE).
+	alipayPrivate, alipayPublic string
+	pii                         piiProtector
+	demoStaff                   []demoAccount
 
 	stopBackground context.CancelFunc
 	closers        []func(context.Context) error
@@ -81,7 +95,8 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (app *App, err error
 		return nil, err
 	}
 	if cfg.Sandbox {
-		a.sandbox = sandbox.New(sandbox.Options{Logger: log.With("component", "sandbox")})
+		a.sandbox = sandbox.New(sandbox.Options{Logger: log.With("component", "sandbox"), Now: cfg.SandboxClock,
+			NotifyRetryDelays: cfg.SandboxRetryDelays})
 		if err := a.sandbox.Start(cfg.SandboxAddr); err != nil {
 			return nil, fmt.Errorf("start sandbox on %s: %w", cfg.SandboxAddr, err)
 		}
@@ -121,6 +136,9 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (app *App, err error
 		return nil, err
 	}
 	if err := a.enqueueNoShowSweep(bg, time.Now().Add(5*time.Minute)); err != nil {
+		return nil, err
+	}
+	if err := a.enqueueReconciliation(bg, time.Now()); err != nil {
 		return nil, err
 	}
 	return a, nil
@@ -182,6 +200,15 @@ func (a *App) useSandboxCredentials() {
 	a.cfg.SMSSignName, a.cfg.SMSTemplateLogin = sms.SignName, sms.LoginTemplateCode
 	pv := a.sandbox.Province()
 	a.cfg.ProvinceBaseURL, a.cfg.ProvinceAppKey, a.cfg.ProvinceAppSecret = pv.BaseURL, pv.AppKey, pv.AppSecret
+	wp := a.sandbox.WeChatPay()
+	a.cfg.WeChatPayAPIBase, a.cfg.WeChatPaySecureAPIBase = a.sandbox.URL(), wp.SecureBaseURL
+	a.cfg.WeChatPayMchID, a.cfg.WeChatPayKey, a.cfg.WeChatPayAppAppID = wp.MchID, wp.APIKey, wp.AppAppID
+	a.wxpayCert, a.wxpayRoots = wp.CertP12, wp.RootCAs
+	ap := a.sandbox.Alipay()
+	a.cfg.AlipayAppID, a.cfg.AlipayGateway = ap.AppID, ap.GatewayURL
+	a.alipayPrivate, a.alipayPublic = ap.AppPrivateKeyPEM, ap.AlipayPublicKeyPEM
+	nt := a.sandbox.NonTax()
+	a.cfg.NonTaxBaseURL, a.cfg.NonTaxAppKey, a.cfg.NonTaxAppSecret = nt.BaseURL, nt.AppKey, nt.AppSecret
 }
 
 // Handler returns the Fiber app (tests drive it directly or through Serve).

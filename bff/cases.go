@@ -3,6 +3,7 @@ package bff
 import (
 	"context"
 	"io"
+	"strings"
 	"time"
 
 	"zwfw/cases"
@@ -117,6 +118,9 @@ func (m materialBlobs) Put(ctx context.Context, r io.Reader, owner, name string)
 // Listening tells the app its public base URL once it serves; with the
 // embedded sandbox, the fake province then sends its callbacks there.
 func (a *App) Listening(baseURL string) {
+	if base, _ := a.publicBase.Load().(string); base == "" {
+		a.publicBase.Store(strings.TrimRight(baseURL, "/"))
+	}
 	if a.sandbox != nil {
 		a.sandbox.ProvinceServer().SetCallbackURL(baseURL + "/api/v1/callbacks/province")
 	}

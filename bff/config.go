@@ -64,6 +64,42 @@ type Config struct {
 
 	JobConcurrency int // ZWFW_JOB_CONCURRENCY
 
+	// PublicBaseURL is where outside systems reach zwfw's callbacks (payment
+	// notifies, courier pushes); default the address it listens on.
+	PublicBaseURL string // ZWFW_PUBLIC_BASE_URL
+	// H5ReturnURL is where a mobile browser returns after an Alipay WAP payment.
+	H5ReturnURL string // ZWFW_H5_RETURN_URL
+
+	WeChatPayAPIBase       string // WECHATPAY_API_BASE (default https://api.mch.weixin.qq.com)
+	WeChatPaySecureAPIBase string // WECHATPAY_SECURE_API_BASE (the /secapi/ host; default the same)
+	WeChatPayMchID         string // WECHATPAY_MCH_ID
+	WeChatPayKey           string // WECHATPAY_API_KEY
+	WeChatPayAppAppID      string // WECHATPAY_APP_APPID: the mobile app's open-platform app id
+	WeChatPaySignType      string // WECHATPAY_SIGN_TYPE: MD5 (default) | HMAC-SHA256
+	WeChatPayCertFile      string // WECHATPAY_CERT_P12_FILE: the merchant's apiclient_cert.p12
+
+	AlipayAppID          string // ALIPAY_APP_ID
+	AlipayPrivateKeyFile string // ALIPAY_APP_PRIVATE_KEY_FILE (PEM)
+	AlipayPublicKeyFile  string // ALIPAY_PUBLIC_KEY_FILE (PEM, Alipay's public key)
+	AlipayGateway        string // ALIPAY_GATEWAY: empty = production
+
+	NonTaxBaseURL    string // NONTAX_BASE_URL
+	NonTaxAppKey     string // NONTAX_APP_KEY
+	NonTaxAppSecret  string // NONTAX_APP_SECRET
+	NonTaxSignMethod string // NONTAX_SIGN_METHOD: HMAC-SM3 (default) | HMAC-SHA256
+
+	// A channel order can be paid for PayOrderTTL; one without news is first
+	// queried after PayQueryAfter, then every PayQueryEvery.
+	PayOrderTTL   time.Duration // ZWFW_PAY_ORDER_TTL
+	PayQueryAfter time.Duration // ZWFW_PAY_QUERY_AFTER
+	PayQueryEvery time.Duration // ZWFW_PAY_QUERY_EVERY
+
+	// SandboxClock is the embedded sandbox's clock (tests step it to close a
+	// day's bills); not read from the environment. Nil = the wall clock.
+	SandboxClock func() time.Time
+	// SandboxRetryDelays shortens the fakes' notify and push retries (tests).
+	SandboxRetryDelays []time.Duration
+
 	// The case poller asks the province about cases not synced for
 	// CasePollStaleAfter, every CasePollEvery (a safety net for lost callbacks).
 	CasePollEvery      time.Duration // ZWFW_CASE_POLL_EVERY
@@ -139,6 +175,31 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 
 		CasePollEvery:      p.duration("ZWFW_CASE_POLL_EVERY", 5*time.Minute),
 		CasePollStaleAfter: p.duration("ZWFW_CASE_POLL_STALE_AFTER", 30*time.Minute),
+
+		PublicBaseURL: p.str("ZWFW_PUBLIC_BASE_URL", ""),
+		H5ReturnURL:   p.str("ZWFW_H5_RETURN_URL", ""),
+
+		WeChatPayAPIBase:       p.str("WECHATPAY_API_BASE", ""),
+		WeChatPaySecureAPIBase: p.str("WECHATPAY_SECURE_API_BASE", ""),
+		WeChatPayMchID:         p.str("WECHATPAY_MCH_ID", ""),
+		WeChatPayKey:           p.str("WECHATPAY_API_KEY", ""),
+		WeChatPayAppAppID:      p.str("WECHATPAY_APP_APPID", ""),
+		WeChatPaySignType:      p.str("WECHATPAY_SIGN_TYPE", "MD5"),
+		WeChatPayCertFile:      p.str("WECHATPAY_CERT_P12_FILE", ""),
+
+		AlipayAppID:          p.str("ALIPAY_APP_ID", ""),
+		AlipayPrivateKeyFile: p.str("ALIPAY_APP_PRIVATE_KEY_FILE", ""),
+		AlipayPublicKeyFile:  p.str("ALIPAY_PUBLIC_KEY_FILE", ""),
+		AlipayGateway:        p.str("ALIPAY_GATEWAY", ""),
+
+		NonTaxBaseURL:    p.str("NONTAX_BASE_URL", ""),
+		NonTaxAppKey:     p.str("NONTAX_APP_KEY", ""),
+		NonTaxAppSecret:  p.str("NONTAX_APP_SECRET", ""),
+		NonTaxSignMethod: p.str("NONTAX_SIGN_METHOD", "HMAC-SM3"),
+
+		PayOrderTTL:   p.duration("ZWFW_PAY_ORDER_TTL", 30*time.Minute),
+		PayQueryAfter: p.duration("ZWFW_PAY_QUERY_AFTER", 5*time.Minute),
+		PayQueryEvery: p.duration("ZWFW_PAY_QUERY_EVERY", 2*time.Minute),
 	}
 	c.Sandbox = p.bool("ZWFW_SANDBOX", c.WeChatAppID == "")
 	c.SeedDemo = p.bool("ZWFW_SEED_DEMO", c.Sandbox)
@@ -156,6 +217,11 @@ func (c Config) validate() error {
 			"SMS_ACCESS_KEY_ID": c.SMSAccessKeyID, "SMS_ACCESS_KEY_SECRET": c.SMSAccessKeySecret,
 			"SMS_SIGN_NAME": c.SMSSignName, "SMS_TEMPLATE_LOGIN": c.SMSTemplateLogin,
 			"PROVINCE_BASE_URL": c.ProvinceBaseURL, "PROVINCE_APP_KEY": c.ProvinceAppKey, "PROVINCE_APP_SECRET": c.ProvinceAppSecret,
+			"WECHATPAY_MCH_ID": c.WeChatPayMchID, "WECHATPAY_API_KEY": c.WeChatPayKey, "WECHATPAY_APP_APPID": c.WeChatPayAppAppID,
+			"WECHATPAY_CERT_P12_FILE": c.WeChatPayCertFile, "ALIPAY_APP_ID": c.AlipayAppID,
+			"ALIPAY_APP_PRIVATE_KEY_FILE": c.AlipayPrivateKeyFile, "ALIPAY_PUBLIC_KEY_FILE": c.AlipayPublicKeyFile,
+			"NONTAX_BASE_URL": c.NonTaxBaseURL, "NONTAX_APP_KEY": c.NonTaxAppKey, "NONTAX_APP_SECRET": c.NonTaxAppSecret,
+			"ZWFW_PUBLIC_BASE_URL": c.PublicBaseURL,
 		} {
 			if v == "" {
 				missing = append(missing, name)

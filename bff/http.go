@@ -59,7 +59,15 @@ func (a *App) buildHTTP() (*fiber.App, error) {
 	app.Get("/readyz", health.Ready)
 	app.Get("/metrics", adaptor.HTTPHandler(promhttp.HandlerFor(a.registry, promhttp.HandlerOpts{})))
 
-	api := app.Group("/api/v1", rateLimit(limiter, ratelimit.PerMinute(cfg.RatePerIP), byIP("api"), degraded))
+	// Callbacks are authenticated by their signatures and come from a few
+	// provider IPs in bursts (a day's notifies retried): not limited per IP.
+	perIP := rateLimit(limiter, ratelimit.PerMinute(cfg.RatePerIP), byIP("api"), degraded)
+	api := app.Group("/api/v1", func(c *fiber.Ctx) error {
+		if strings.HasPrefix(c.Path(), "/api/v1/callbacks/") {
+			return c.Next()
+		}
+		return perIP(c)
+	})
 	spec, err := openAPIJSON()
 	if err != nil {
 		return nil, err
@@ -101,7 +109,8 @@ func (a *App) buildHTTP() (*fiber.App, error) {
 	api.Get("/staff/licenses/verify", append(signedIn(identity.RoleStaff, identity.RoleAdmin), me.CheckLicense)...)
 
 	cs := &handlers.Cases{Svc: a.cases, Blobs: materialBlobs{a.blobs}, Calendar: a.calendar.Times(), BodyLimit: cfg.JSONBodyLimit,
-		Reveal: func(enc string) string { v, _ := a.pii.DecryptField("query_password", enc); return v }}
+		Reveal:  func(enc string) string { v, _ := a.pii.DecryptField("query_password", enc); return v },
+		Related: a.caseRelated}
 	api.Post("/cases", append(signedIn(public...), cs.Create)...)
 	api.Get("/cases", append(signedIn(public...), cs.List)...)
 	api.Get("/cases/:id", append(signedIn(public...), cs.Get)...)
@@ -131,6 +140,21 @@ func (a *App) buildHTTP() (*fiber.App, error) {
 	api.Post("/staff/bookings/checkin", append(signedIn(identity.RoleStaff), bk.CheckIn)...)
 	api.Put("/admin/halls/:id/config", append(signedIn(identity.RoleAdmin), bk.PutHallConfig)...)
 	api.Post("/admin/halls/:id/closures", append(signedIn(identity.RoleAdmin), bk.AddClosure)...)
+	pay := &handlers.Payments{Svc: a.payments, BodyLimit: cfg.JSONBodyLimit}
+	// Payment codes are printed on paper: looking one up is cheap to try, so few per user.
+	lookupLimit := rateLimit(limiter, ratelimit.Limit{Rate: 30, Period: time.Hour, Burst: 10}, byUser("payment-lookup"), degraded)
+	api.Get("/payments", append(signedIn(public...), pay.List)...)
+	api.Get("/payments/lookup", append(signedIn(public...), lookupLimit, pay.Lookup)...)
+	api.Get("/payments/:id", append(signedIn(public...), pay.Get)...)
+	api.Post("/payments/:id/pay", append(signedIn(public...), pay.Pay)...)
+	api.Get("/admin/payments/anomalies", append(signedIn(identity.RoleAdmin), pay.Anomalies)...)
+	api.Get("/admin/payments/:id", append(signedIn(identity.RoleStaff, identity.RoleAdmin), pay.AdminGet)...)
+	api.Post("/admin/payments/:id/refund", append(signedIn(identity.RoleStaff, identity.RoleAdmin), pay.Refund)...)
+	api.Post("/admin/reconciliation/run", append(signedIn(identity.RoleAdmin), pay.RunReconciliation)...)
+	api.Get("/admin/reconciliation", append(signedIn(identity.RoleAdmin), pay.Reconciliation)...)
+	api.Post("/callbacks/wechatpay/notify", pay.WeChatPayNotify)
+	api.Post("/callbacks/alipay/notify", pay.AlipayNotify)
+
 	calH := &handlers.Calendar{Cal: a.calendar, BodyLimit: cfg.JSONBodyLimit}
 	api.Get("/admin/calendar", append(signedIn(identity.RoleAdmin), calH.Show)...)
 	api.Put("/admin/calendar/overrides/:date", append(signedIn(identity.RoleAdmin), calH.PutOverride)...)

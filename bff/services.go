@@ -80,12 +80,16 @@ func (a *App) buildServices(ctx context.Context, sec secrets) error {
 	if err := a.buildBooking(ctx); err != nil {
 		return err
 	}
+	if err := a.buildPayments(ctx); err != nil {
+		return err
+	}
 	a.jobs = jobs.NewRunner(a.db, jobs.RunnerOptions{
 		Owner: runnerOwner(), Concurrency: a.cfg.JobConcurrency, Logger: a.log.With("component", "jobs"),
 	})
 	a.registerJobs()
 	a.registerCaseJobs()
 	a.registerBookingJobs()
+	a.registerPaymentJobs()
 	return nil
 }
 

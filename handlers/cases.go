@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"mime"
 	"mime/multipart"
 	"time"
@@ -19,6 +20,50 @@ type Cases struct {
 	BodyLimit int
 	// Reveal decrypts the query password for the case's owner.
 	Reveal func(enc string) string
+	// Related finds what belongs to a case in the other capabilities
+	// (payment notices, shipments); nil leaves the links empty.
+	Related func(ctx context.Context, c *cases.Case) (CaseRelated, error)
+}
+
+// CaseRelated is what other capabilities hold for a case.
+type CaseRelated struct {
+	Links     CaseLinks
+	Payments  []PaymentView
+	Shipments []ShipmentBrief
+}
+
+// ShipmentBrief is a shipment as the case and hotline views show it
+// (addresses masked).
+type ShipmentBrief struct {
+	ID            string    `json:"id"`
+	Direction     string    `json:"direction"`
+	Carrier       string    `json:"carrier,omitempty"`
+	WaybillNumber string    `json:"waybill_number,omitempty"`
+	State         string    `json:"state"`
+	StateLabel    string    `json:"state_label"`
+	UpdatedAt     time.Time `json:"updated_at"`
+}
+
+// withRelated fills the links and summaries of the case's payments and shipments.
+func (h *Cases) withRelated(ctx context.Context, v CaseView, cs *cases.Case) (CaseView, error) {
+	if h.Related == nil {
+		return v, nil
+	}
+	r, err := h.Related(ctx, cs)
+	if err != nil {
+		return v, err
+	}
+	if r.Links.Bookings == nil {
+		r.Links.Bookings = []string{}
+	}
+	if r.Links.Payments == nil {
+		r.Links.Payments = []string{}
+	}
+	if r.Links.Shipments == nil {
+		r.Links.Shipments = []string{}
+	}
+	v.Links, v.Payments, v.Shipments = r.Links, r.Payments, r.Shipments
+	return v, nil
 }
 
 // CaseView is a case as its applicant sees it.
@@ -40,6 +85,8 @@ type CaseView struct {
 	TimeLimit     TimeLimitView   `json:"time_limit"`
 	Evaluation    *EvaluationView `json:"evaluation,omitempty"`
 	Links         CaseLinks       `json:"links"`
+	Payments      []PaymentView   `json:"payments,omitempty"`  // case and hotline views: the fees and how they stand
+	Shipments     []ShipmentBrief `json:"shipments,omitempty"` // case and hotline views: parcels of materials and results
 	SubmittedAt   *time.Time      `json:"submitted_at,omitempty"`
 	CreatedAt     time.Time       `json:"created_at"`
 	UpdatedAt     time.Time       `json:"updated_at"`
@@ -184,7 +231,11 @@ func (h *Cases) Get(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(h.view(cs, true))
+	v, err := h.withRelated(c.UserContext(), h.view(cs, true), cs)
+	if err != nil {
+		return err
+	}
+	return c.JSON(v)
 }
 
 // List handles GET /api/v1/cases.
@@ -340,7 +391,11 @@ func (h *Hotline) Lookup(c *fiber.Ctx) error {
 	}
 	items := make([]CaseView, 0, len(found))
 	for _, cs := range found {
-		items = append(items, h.Cases.view(cs, false))
+		v, err := h.Cases.withRelated(c.UserContext(), h.Cases.view(cs, false), cs)
+		if err != nil {
+			return err
+		}
+		items = append(items, v)
 	}
 	return c.JSON(fiber.Map{"items": items})
 }

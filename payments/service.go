@@ -240,6 +240,11 @@ func (s *Service) visible(ctx context.Context, userID, id string) (Payment, erro
 		return Payment{}, ErrNotFound
 	}
 	p, err := s.store.Payment(ctx, id)
+	if errors.Is(err, ErrNotFound) {
+		// Not seen yet (the payer opened a reminder before listing): ask the
+		// platform, and keep it only if it is the user's own notice.
+		return s.fetchOwn(ctx, userID, id)
+	}
 	if err != nil {
 		return Payment{}, err
 	}
@@ -258,6 +263,30 @@ func (s *Service) visible(ctx context.Context, userID, id string) (Payment, erro
 		return Payment{}, ErrNotFound
 	}
 	return p, nil
+}
+
+// fetchOwn mirrors a notice zwfw has not seen if it was issued to the user.
+func (s *Service) fetchOwn(ctx context.Context, userID, code string) (Payment, error) {
+	payer, err := s.people.Payer(ctx, userID)
+	if err != nil {
+		return Payment{}, err
+	}
+	if len(payer.IDs) == 0 {
+		return Payment{}, ErrNotFound
+	}
+	n, err := s.treasury.Notice(ctx, code)
+	switch {
+	case errors.Is(err, ErrNoticeNotFound):
+		return Payment{}, ErrNotFound
+	case err != nil:
+		return Payment{}, ErrTreasuryDown.WithCause(err)
+	}
+	for _, id := range payer.IDs {
+		if id == n.PayerID {
+			return s.mirror(ctx, n, "")
+		}
+	}
+	return Payment{}, ErrNotFound
 }
 
 // mirror stores what zwfw knows of a notice the first time it sees it

@@ -11,6 +11,7 @@ package sandbox
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"log/slog"
 	"net"
@@ -18,10 +19,15 @@ import (
 	"sync"
 	"time"
 
+	"zwfw/sandbox/alipay"
+	"zwfw/sandbox/courier"
 	"zwfw/sandbox/fake"
+	"zwfw/sandbox/nontax"
 	"zwfw/sandbox/province"
+	"zwfw/sandbox/push"
 	"zwfw/sandbox/sms"
 	"zwfw/sandbox/wechat"
+	"zwfw/sandbox/wechatpay"
 )
 
 // Options configures the sandbox.
@@ -33,6 +39,13 @@ type Options struct {
 	// SMSFlowControl overrides the SMS gateway's per-phone limits: nil keeps
 	// Aliyun's defaults (sms.DefaultFlowControl), &sms.FlowControl{} turns them off.
 	SMSFlowControl *sms.FlowControl
+	// NotifyRetryDelays overrides the waits between attempts of the payment
+	// and courier fakes' notifies and pushes (tests use short ones); nil keeps
+	// each fake's default.
+	NotifyRetryDelays []time.Duration
+	// CourierAutoAdvance moves every parcel one step this often (on the
+	// fakes' clock); zero leaves parcels to the controls.
+	CourierAutoAdvance time.Duration
 }
 
 // WeChatCredentials are the fake mini-program's credentials.
@@ -55,12 +68,18 @@ type Sandbox struct {
 	wechat   *wechat.Server
 	sms      *sms.Gateway
 	province *province.Server
+	wxpay    *wechatpay.Server
+	alipay   *alipay.Server
+	nontax   *nontax.Server
+	courier  *courier.Server
+	push     *push.Server
 	fakes    []fake.Fake
 	handler  http.Handler
 
-	mu  sync.Mutex
-	srv *http.Server
-	url string
+	mu     sync.Mutex
+	srv    *http.Server
+	url    string
+	tlsURL string
 }
 
 // New creates the fakes with freshly generated credentials. Nothing listens
@@ -74,7 +93,14 @@ func New(opts Options) *Sandbox {
 	s.wechat = wechat.New(wechat.Options{Now: opts.Now, Logger: log.With("fake", "wechat")})
 	s.sms = sms.New(sms.Options{Now: opts.Now, Logger: log.With("fake", "sms"), FlowControl: opts.SMSFlowControl})
 	s.province = province.New(province.Options{Now: opts.Now, Logger: log.With("fake", "province")})
-	s.fakes = []fake.Fake{s.wechat, s.sms, s.province}
+	s.wxpay = wechatpay.New(wechatpay.Options{MiniProgramAppID: s.wechat.AppID(), Now: opts.Now, Logger: log.With("fake", "wechatpay"),
+		NotifyRetryDelays: opts.NotifyRetryDelays})
+	s.alipay = alipay.New(alipay.Options{Now: opts.Now, Logger: log.With("fake", "alipay"), NotifyRetryDelays: opts.NotifyRetryDelays})
+	s.nontax = nontax.New(nontax.Options{Now: opts.Now, Logger: log.With("fake", "nontax")})
+	s.courier = courier.New(courier.Options{Now: opts.Now, Logger: log.With("fake", "courier"),
+		PushRetryDelays: opts.NotifyRetryDelays, AutoAdvance: opts.CourierAutoAdvance})
+	s.push = push.New(push.Options{Now: opts.Now, Logger: log.With("fake", "push")})
+	s.fakes = []fake.Fake{s.wechat, s.sms, s.province, s.wxpay, s.alipay, s.nontax, s.courier, s.push}
 
 	mux := http.NewServeMux()
 	for _, f := range s.fakes {
@@ -107,6 +133,15 @@ func (s *Sandbox) Start(addr string) error {
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
 	s.url = "http://" + ln.Addr().String()
+	// WeChat Pay's /secapi/ (refunds) needs the merchant's client
+	// certificate: it has its own TLS listener beside the plain one.
+	host, _, _ := net.SplitHostPort(ln.Addr().String())
+	tlsURL, err := s.wxpay.StartTLS(net.JoinHostPort(host, "0"))
+	if err != nil {
+		_ = ln.Close()
+		return err
+	}
+	s.tlsURL = tlsURL
 	go func(srv *http.Server) {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			s.log.Error("sandbox server stopped", "err", err)
@@ -130,6 +165,9 @@ func (s *Sandbox) Close(ctx context.Context) error {
 	srv := s.srv
 	s.mu.Unlock()
 	s.province.Close() // stops pending callback retries
+	s.wxpay.Close()
+	s.alipay.Close()
+	s.courier.Close()
 	if srv == nil {
 		return nil
 	}
@@ -174,6 +212,90 @@ func (s *Sandbox) WeChatServer() *wechat.Server { return s.wechat }
 
 // SMSGateway is the SMS fake, for tests that drive it from Go.
 func (s *Sandbox) SMSGateway() *sms.Gateway { return s.sms }
+
+// WeChatPayCredentials are the fake merchant's: ids, API key, the
+// merchant's PKCS#12 certificate (password = MchID) and the CA that signed
+// the /secapi/ listener's certificate.
+type WeChatPayCredentials struct {
+	MchID, APIKey, MiniProgramAppID, AppAppID string
+	CertP12                                   []byte
+	RootCAs                                   *x509.CertPool
+	SecureBaseURL                             string // https base of /secapi/; empty before Start
+}
+
+// WeChatPay returns the merchant's credentials generated at start-up.
+func (s *Sandbox) WeChatPay() WeChatPayCredentials {
+	s.mu.Lock()
+	tlsURL := s.tlsURL
+	s.mu.Unlock()
+	return WeChatPayCredentials{MchID: s.wxpay.MchID(), APIKey: s.wxpay.APIKey(), MiniProgramAppID: s.wxpay.MiniProgramAppID(),
+		AppAppID: s.wxpay.AppAppID(), CertP12: s.wxpay.MerchantP12(), RootCAs: s.wxpay.RootCAs(), SecureBaseURL: tlsURL}
+}
+
+// AlipayCredentials are the fake app's keys and the gateway's public key.
+type AlipayCredentials struct {
+	AppID, AppPrivateKeyPEM, AlipayPublicKeyPEM string
+	GatewayURL                                  string // empty before Start
+}
+
+// Alipay returns the Alipay app's credentials generated at start-up.
+func (s *Sandbox) Alipay() AlipayCredentials {
+	gw := s.URL()
+	if gw != "" {
+		gw += alipay.GatewayPath
+	}
+	return AlipayCredentials{AppID: s.alipay.AppID(), AppPrivateKeyPEM: s.alipay.AppPrivateKeyPEM(),
+		AlipayPublicKeyPEM: s.alipay.AlipayPublicKeyPEM(), GatewayURL: gw}
+}
+
+// NonTax returns the non-tax platform's credentials; BaseURL is empty before Start.
+func (s *Sandbox) NonTax() ProvinceCredentials {
+	base := s.URL()
+	if base != "" {
+		base += nontax.BasePath
+	}
+	return ProvinceCredentials{BaseURL: base, AppKey: s.nontax.AppKey(), AppSecret: s.nontax.AppSecret()}
+}
+
+// CourierCredentials are the courier account's keys and the aggregator's base URL.
+type CourierCredentials struct {
+	BaseURL, Customer, Key, Secret string
+}
+
+// Courier returns the courier account generated at start-up.
+func (s *Sandbox) Courier() CourierCredentials {
+	base := s.URL()
+	if base != "" {
+		base += courier.BasePath
+	}
+	return CourierCredentials{BaseURL: base, Customer: s.courier.Customer(), Key: s.courier.Key(), Secret: s.courier.Secret()}
+}
+
+// PushCredentials are the push gateway's app key and master secret.
+type PushCredentials struct {
+	BaseURL, AppKey, MasterSecret string
+}
+
+// Push returns the push gateway's credentials generated at start-up.
+func (s *Sandbox) Push() PushCredentials {
+	return PushCredentials{BaseURL: s.URL(), AppKey: s.push.AppKey(), MasterSecret: s.push.MasterSecret()}
+}
+
+// WeChatPayServer, AlipayServer, NonTaxServer, CourierServer and
+// PushServer are the fakes, for tests that drive them from Go.
+func (s *Sandbox) WeChatPayServer() *wechatpay.Server { return s.wxpay }
+
+// AlipayServer is the Alipay fake.
+func (s *Sandbox) AlipayServer() *alipay.Server { return s.alipay }
+
+// NonTaxServer is the non-tax platform fake.
+func (s *Sandbox) NonTaxServer() *nontax.Server { return s.nontax }
+
+// CourierServer is the courier fake.
+func (s *Sandbox) CourierServer() *courier.Server { return s.courier }
+
+// PushServer is the push gateway fake.
+func (s *Sandbox) PushServer() *push.Server { return s.push }
 
 // index: GET /sandbox/ lists the fakes, their routes and conventions.
 func (s *Sandbox) index(w http.ResponseWriter, _ *http.Request) {

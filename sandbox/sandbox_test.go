@@ -89,11 +89,13 @@ func TestServesEveryFakeOnOneServer(t *testing.T) {
 			t.Errorf("fake %s lists no routes", f.Name)
 		}
 	}
-	if strings.Join(names, ",") != "wechat,sms,province" || index.URL != s.URL() {
+	if strings.Join(names, ",") != "wechat,sms,province,wechatpay,alipay,nontax,courier,push" || index.URL != s.URL() {
 		t.Fatalf("index lists %v at %s", names, index.URL)
 	}
 	if strings.Contains(string(body), s.WeChat().AppSecret) || strings.Contains(string(body), s.SMS().AccessKeySecret) ||
-		strings.Contains(string(body), s.Province().AppSecret) {
+		strings.Contains(string(body), s.Province().AppSecret) || strings.Contains(string(body), s.WeChatPay().APIKey) ||
+		strings.Contains(string(body), s.NonTax().AppSecret) || strings.Contains(string(body), s.Courier().Secret) ||
+		strings.Contains(string(body), s.Push().MasterSecret) || strings.Contains(string(body), "PRIVATE KEY") {
 		t.Fatal("the index shows a secret")
 	}
 
