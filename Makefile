@@ -33,7 +33,7 @@ test-embedded-redis:
 bench:
 	@set -o pipefail; { \
 	  $(GO) test -run '^$$' -bench . -benchtime 3000x -count 3 ./bff/ && \
-	  $(GO) test -run '^$$' -bench . -benchtime 2s -count 1 ./pii/ ./province/ && \
+	  $(GO) test -run '^$$' -bench . -benchtime 2s -count 1 ./pii/ ./province/ ./payments/... ./logistics/... ./notify/... && \
 	  $(GO) test -run '^$$' -bench BookVsRawGuarded -benchtime 300x -count 3 ./booking/ && \
 	  $(GO) test -run '^$$' -bench . -benchtime 200x -count 1 ./platform/... ; } | tee bench.out
 

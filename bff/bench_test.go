@@ -36,6 +36,7 @@ func newLoadBench(b *testing.B) *loadBench {
 	s := start(b, func(c *bff.Config) { c.RatePerIP, c.RatePerUser = 100_000_000, 100_000_000 })
 	bare := fiber.New(fiber.Config{DisableStartupMessage: true})
 	bare.Get("/hello", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"ok": true}) })
+	bare.Post("/hello", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"ok": len(c.Body()) > 0}) })
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		b.Fatal(err)
