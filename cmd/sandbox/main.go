@@ -14,6 +14,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"os/signal"
 	"strings"
 	"syscall"
@@ -93,12 +94,41 @@ func printBanner(w io.Writer, s *sandbox.Sandbox) {
 		{"PROVINCE_BASE_URL", s.Province().BaseURL},
 		{"PROVINCE_APP_KEY", s.Province().AppKey},
 		{"PROVINCE_APP_SECRET", s.Province().AppSecret},
+		{"NONTAX_BASE_URL", s.NonTax().BaseURL},
+		{"NONTAX_APP_KEY", s.NonTax().AppKey},
+		{"NONTAX_APP_SECRET", s.NonTax().AppSecret},
+		{"WECHATPAY_API_BASE", url},
+		{"WECHATPAY_SECURE_API_BASE", s.WeChatPay().SecureBaseURL},
+		{"WECHATPAY_MCH_ID", s.WeChatPay().MchID},
+		{"WECHATPAY_API_KEY", s.WeChatPay().APIKey},
+		{"WECHATPAY_APP_APPID", s.WeChatPay().AppAppID},
+		{"WECHATPAY_CERT_P12_FILE", secretFile("apiclient_cert.p12", s.WeChatPay().CertP12)},
+		{"ALIPAY_APP_ID", s.Alipay().AppID},
+		{"ALIPAY_GATEWAY", s.Alipay().GatewayURL},
+		{"ALIPAY_APP_PRIVATE_KEY_FILE", secretFile("alipay_app_private_key.pem", []byte(s.Alipay().AppPrivateKeyPEM))},
+		{"ALIPAY_PUBLIC_KEY_FILE", secretFile("alipay_public_key.pem", []byte(s.Alipay().AlipayPublicKeyPEM))},
 	} {
 		fmt.Fprintf(w, "export %s=%s\n", kv[0], shellQuote(kv[1]))
 	}
 	fmt.Fprintf(w, "\n# Try:\n")
 	fmt.Fprintf(w, "#   curl -s -XPOST %s/sandbox/wechat/codes -d '{\"name\":\"zhangsan\"}'   (or log in with code \"test:zhangsan\")\n", url)
 	fmt.Fprintf(w, "#   curl -s '%s/sandbox/sms/messages?phone=13800138000'\n", url)
+}
+
+// secretFile writes key material the sandbox generated to a private temp
+// file (zwfw reads certificates and keys from files) and returns its path.
+// The /secapi/ listener's CA is not trusted by a separate zwfw process, so
+// refunds work only with the embedded sandbox.
+func secretFile(name string, b []byte) string {
+	dir := filepath.Join(os.TempDir(), fmt.Sprintf("zwfw-sandbox-%d", os.Getpid()))
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return ""
+	}
+	path := filepath.Join(dir, name)
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		return ""
+	}
+	return path
 }
 
 // shellQuote single-quotes v for a POSIX shell.
