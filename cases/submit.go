@@ -267,7 +267,10 @@ func (s *Service) ApplyProvinceUpdate(ctx context.Context, u ProvinceUpdate) (*C
 		return nil, false, err
 	}
 	if applied {
-		s.event(ctx, "case.status_changed", c, map[string]any{"status": string(c.Status), "result": c.Result})
+		// Reminders and shipments act on these without reading the case back.
+		s.event(ctx, "case.status_changed", c, map[string]any{"status": string(c.Status), "result": c.Result,
+			"case_number": c.CaseNumber, "item_code": c.ItemCode, "item_name": c.ItemName, "note": u.Note,
+			"materials": c.Supplement, "user_id": c.OwnerID})
 	}
 	return c, applied, nil
 }
