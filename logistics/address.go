@@ -1,6 +1,3 @@
-// Package logistics will own shipments of materials (to the hall) and
-// results (to the applicant) through couriers, with tracking. For now it
-// holds the postal address every shipment and pickup uses, with its rules.
 package logistics
 
 import (
@@ -22,14 +19,24 @@ type Address struct {
 	District   string `json:"district" bson:"district"`
 	Detail     string `json:"detail" bson:"detail"`
 	PostalCode string `json:"postal_code,omitempty" bson:"postal_code,omitempty"`
+	// DivisionCode is the GB/T 2260 code of the district (or of the city,
+	// where the division list stops there). Optional on input; when given
+	// it must match Province, City and District. Canonical fills it in.
+	DivisionCode string `json:"division_code,omitempty" bson:"division_code,omitempty"`
 }
 
 var postalCode = regexp.MustCompile(`^[1-9][0-9]{5}$`)
 
-// Validate lists every problem at once (一次性告知), as field errors.
+// Validate lists every problem at once (一次性告知), as field errors:
+// missing or malformed fields, a phone that is not a mainland mobile, and
+// a province, city and district that are not real GB/T 2260 divisions
+// belonging together (UNKNOWN_DIVISION, DIVISION_MISMATCH).
 func (a Address) Validate() []apperr.FieldError {
 	var errs []apperr.FieldError
+	reported := map[string]bool{}
 	need := func(field, value, label string, max int) {
+		n := len(errs)
+		defer func() { reported[field] = len(errs) > n }()
 		v := strings.TrimSpace(value)
 		switch {
 		case v == "":
@@ -51,7 +58,7 @@ func (a Address) Validate() []apperr.FieldError {
 	if a.PostalCode != "" && !postalCode.MatchString(a.PostalCode) {
 		errs = append(errs, apperr.Field("postal_code", "INVALID_POSTAL_CODE", "邮政编码应为6位数字"))
 	}
-	return errs
+	return append(errs, a.divisionErrors(reported)...)
 }
 
 // Masked is the address as shown in lists and logs: name, phone and street
@@ -74,7 +81,12 @@ func maskDetail(s string) string {
 	return string(r[:2]) + strings.Repeat("*", len(r)-2)
 }
 
-// String is the one-line form couriers print on a waybill.
+// String is the one-line form couriers print on a waybill; a
+// municipality's city, which repeats the province, is printed once.
 func (a Address) String() string {
-	return a.Province + a.City + a.District + a.Detail
+	city := a.City
+	if city == a.Province || city == "市辖区" {
+		city = ""
+	}
+	return a.Province + city + a.District + a.Detail
 }

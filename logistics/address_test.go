@@ -43,3 +43,16 @@ func TestAddressMasked(t *testing.T) {
 		t.Fatalf("masking hid the city: %+v", m)
 	}
 }
+
+func TestAddressString(t *testing.T) {
+	cases := map[string]Address{
+		"福建省福州市鼓楼区五四路158号环球广场1号楼": valid(),
+		"北京市朝阳区建国路1号":             {Province: "北京市", City: "北京市", District: "朝阳区", Detail: "建国路1号"},
+		"上海市浦东新区世纪大道1号":           {Province: "上海市", City: "市辖区", District: "浦东新区", Detail: "世纪大道1号"},
+	}
+	for want, a := range cases {
+		if got := a.String(); got != want {
+			t.Errorf("String() = %q, want %q", got, want)
+		}
+	}
+}
