@@ -27,6 +27,7 @@ import (
 	"zwfw/cases"
 	"zwfw/catalog"
 	"zwfw/identity"
+	"zwfw/logistics"
 	"zwfw/payments"
 	"zwfw/platform/blobs"
 	"zwfw/platform/events"
@@ -44,26 +45,27 @@ type App struct {
 	log  *slog.Logger
 	http *fiber.App
 
-	mongo    *mongo.Client
-	db       *mongo.Database
-	rdb      redis.UniversalClient
-	keys     redisx.Keys
-	embMongo *mongox.Embedded
-	embRedis *redisx.Embedded
-	sandbox  *sandbox.Sandbox
-	registry *prometheus.Registry
-	jobs     *jobs.Runner
-	queue    *jobs.Queue
-	events   *events.Log
-	identity *identity.Service
-	province *province.Client
-	catalog  *catalog.Service
-	cases    *cases.Service
-	audit    *cases.MongoAuditLog
-	calendar *workdays.Calendar
-	booking  *booking.Service
-	payments *payments.Service
-	blobs    *blobs.Store
+	mongo     *mongo.Client
+	db        *mongo.Database
+	rdb       redis.UniversalClient
+	keys      redisx.Keys
+	embMongo  *mongox.Embedded
+	embRedis  *redisx.Embedded
+	sandbox   *sandbox.Sandbox
+	registry  *prometheus.Registry
+	jobs      *jobs.Runner
+	queue     *jobs.Queue
+	events    *events.Log
+	identity  *identity.Service
+	province  *province.Client
+	catalog   *catalog.Service
+	cases     *cases.Service
+	audit     *cases.MongoAuditLog
+	calendar  *workdays.Calendar
+	booking   *booking.Service
+	payments  *payments.Service
+	logistics *logistics.Service
+	blobs     *blobs.Store
 	// publicBase is the base URL outside systems call back (set from
 	// ZWFW_PUBLIC_BASE_URL, or by Listening).
 	publicBase atomic.Value // string
@@ -96,7 +98,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (app *App, err error
 	}
 	if cfg.Sandbox {
 		a.sandbox = sandbox.New(sandbox.Options{Logger: log.With("component", "sandbox"), Now: cfg.SandboxClock,
-			NotifyRetryDelays: cfg.SandboxRetryDelays})
+			NotifyRetryDelays: cfg.SandboxRetryDelays, CourierAutoAdvance: cfg.SandboxCourierStep})
 		if err := a.sandbox.Start(cfg.SandboxAddr); err != nil {
 			return nil, fmt.Errorf("start sandbox on %s: %w", cfg.SandboxAddr, err)
 		}
@@ -141,6 +143,10 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (app *App, err error
 	if err := a.enqueueReconciliation(bg, time.Now()); err != nil {
 		return nil, err
 	}
+	if err := a.logistics.SchedulePoll(bg, time.Now()); err != nil {
+		return nil, err
+	}
+	go a.runResultShipments(bg)
 	return a, nil
 }
 
@@ -207,6 +213,8 @@ func (a *App) useSandboxCredentials() {
 	ap := a.sandbox.Alipay()
 	a.cfg.AlipayAppID, a.cfg.AlipayGateway = ap.AppID, ap.GatewayURL
 	a.alipayPrivate, a.alipayPublic = ap.AppPrivateKeyPEM, ap.AlipayPublicKeyPEM
+	cr := a.sandbox.Courier()
+	a.cfg.CourierBaseURL, a.cfg.CourierCustomer, a.cfg.CourierKey, a.cfg.CourierSecret = cr.BaseURL, cr.Customer, cr.Key, cr.Secret
 	nt := a.sandbox.NonTax()
 	a.cfg.NonTaxBaseURL, a.cfg.NonTaxAppKey, a.cfg.NonTaxAppSecret = nt.BaseURL, nt.AppKey, nt.AppSecret
 }

@@ -94,6 +94,23 @@ type Config struct {
 	PayQueryAfter time.Duration // ZWFW_PAY_QUERY_AFTER
 	PayQueryEvery time.Duration // ZWFW_PAY_QUERY_EVERY
 
+	CourierBaseURL  string // COURIER_BASE_URL (Kuaidi100-style aggregator; default https://poll.kuaidi100.com)
+	CourierCustomer string // KUAIDI100_CUSTOMER
+	CourierKey      string // KUAIDI100_KEY
+	CourierSecret   string // KUAIDI100_SECRET
+	CourierCarrier  string // COURIER_CARRIER: company code pickups are booked with (default ems)
+	// The halls' mail desk: the receiver of materials and the sender of
+	// results (couriers need a mobile number).
+	HallMailPhone string // ZWFW_HALL_MAIL_PHONE
+	HallProvince  string // ZWFW_HALL_PROVINCE (default 福建省)
+	// Shipments without news for ShipmentPollStaleAfter are asked about
+	// every ShipmentPollEvery (the safety net for lost pushes).
+	ShipmentPollEvery      time.Duration // ZWFW_SHIPMENT_POLL_EVERY
+	ShipmentPollStaleAfter time.Duration // ZWFW_SHIPMENT_POLL_STALE_AFTER
+	// SandboxCourierStep moves the sandbox's parcels one step this often
+	// (0: only the controls move them).
+	SandboxCourierStep time.Duration // ZWFW_SANDBOX_COURIER_STEP
+
 	// SandboxClock is the embedded sandbox's clock (tests step it to close a
 	// day's bills); not read from the environment. Nil = the wall clock.
 	SandboxClock func() time.Time
@@ -200,9 +217,23 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		PayOrderTTL:   p.duration("ZWFW_PAY_ORDER_TTL", 30*time.Minute),
 		PayQueryAfter: p.duration("ZWFW_PAY_QUERY_AFTER", 5*time.Minute),
 		PayQueryEvery: p.duration("ZWFW_PAY_QUERY_EVERY", 2*time.Minute),
+
+		CourierBaseURL:         p.str("COURIER_BASE_URL", ""),
+		CourierCustomer:        p.str("KUAIDI100_CUSTOMER", ""),
+		CourierKey:             p.str("KUAIDI100_KEY", ""),
+		CourierSecret:          p.str("KUAIDI100_SECRET", ""),
+		CourierCarrier:         p.str("COURIER_CARRIER", "ems"),
+		HallMailPhone:          p.str("ZWFW_HALL_MAIL_PHONE", ""),
+		HallProvince:           p.str("ZWFW_HALL_PROVINCE", "福建省"),
+		ShipmentPollEvery:      p.duration("ZWFW_SHIPMENT_POLL_EVERY", 5*time.Minute),
+		ShipmentPollStaleAfter: p.duration("ZWFW_SHIPMENT_POLL_STALE_AFTER", 30*time.Minute),
+		SandboxCourierStep:     p.duration("ZWFW_SANDBOX_COURIER_STEP", 2*time.Minute),
 	}
 	c.Sandbox = p.bool("ZWFW_SANDBOX", c.WeChatAppID == "")
 	c.SeedDemo = p.bool("ZWFW_SEED_DEMO", c.Sandbox)
+	if c.Sandbox && c.HallMailPhone == "" {
+		c.HallMailPhone = "13959100000" // the sandbox halls' mail desk (a made-up mobile; the sandbox courier needs one)
+	}
 	if p.err != nil {
 		return Config{}, p.err
 	}
@@ -221,7 +252,8 @@ func (c Config) validate() error {
 			"WECHATPAY_CERT_P12_FILE": c.WeChatPayCertFile, "ALIPAY_APP_ID": c.AlipayAppID,
 			"ALIPAY_APP_PRIVATE_KEY_FILE": c.AlipayPrivateKeyFile, "ALIPAY_PUBLIC_KEY_FILE": c.AlipayPublicKeyFile,
 			"NONTAX_BASE_URL": c.NonTaxBaseURL, "NONTAX_APP_KEY": c.NonTaxAppKey, "NONTAX_APP_SECRET": c.NonTaxAppSecret,
-			"ZWFW_PUBLIC_BASE_URL": c.PublicBaseURL,
+			"ZWFW_PUBLIC_BASE_URL": c.PublicBaseURL, "KUAIDI100_CUSTOMER": c.CourierCustomer, "KUAIDI100_KEY": c.CourierKey,
+			"KUAIDI100_SECRET": c.CourierSecret, "ZWFW_HALL_MAIL_PHONE": c.HallMailPhone,
 		} {
 			if v == "" {
 				missing = append(missing, name)

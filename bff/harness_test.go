@@ -92,6 +92,8 @@ func start(t testing.TB, opts ...option) *server {
 			return string(keys)
 		case "ZWFW_SANDBOX":
 			return "on"
+		case "ZWFW_SANDBOX_COURIER_STEP":
+			return "0" // tests move parcels themselves
 		case "ZWFW_SANDBOX_ADDR":
 			return "127.0.0.1:0"
 		case "ZWFW_SEED_DEMO":

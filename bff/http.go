@@ -10,8 +10,10 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/cors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"zwfw/cases"
 	"zwfw/handlers"
 	"zwfw/identity"
+	"zwfw/logistics"
 	"zwfw/platform/ratelimit"
 	"zwfw/platform/redisx"
 )
@@ -154,6 +156,14 @@ func (a *App) buildHTTP() (*fiber.App, error) {
 	api.Get("/admin/reconciliation", append(signedIn(identity.RoleAdmin), pay.Reconciliation)...)
 	api.Post("/callbacks/wechatpay/notify", pay.WeChatPayNotify)
 	api.Post("/callbacks/alipay/notify", pay.AlipayNotify)
+
+	shp := &handlers.Shipments{Svc: a.logistics, Cases: a.cases, BodyLimit: cfg.JSONBodyLimit,
+		Ref: func(_ context.Context, c *cases.Case) logistics.CaseRef { return caseRef(c) }}
+	api.Post("/cases/:id/shipments", append(signedIn(public...), shp.Create)...)
+	api.Get("/cases/:id/shipments", append(signedIn(public...), shp.ListForCase)...)
+	api.Get("/shipments/:id", append(signedIn(public...), shp.Get)...)
+	api.Post("/shipments/:id/cancel", append(signedIn(public...), shp.Cancel)...)
+	api.Post("/callbacks/courier/:carrier", shp.Push)
 
 	calH := &handlers.Calendar{Cal: a.calendar, BodyLimit: cfg.JSONBodyLimit}
 	api.Get("/admin/calendar", append(signedIn(identity.RoleAdmin), calH.Show)...)

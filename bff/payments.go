@@ -140,7 +140,7 @@ func (a *App) enqueueReconciliation(ctx context.Context, at time.Time) error {
 	return err
 }
 
-// caseRelated finds a case's payment notices (by case number) for the case
+// caseRelated finds a case's payment notices (by case number) and shipments for the case
 // and hotline views.
 func (a *App) caseRelated(ctx context.Context, c *cases.Case) (handlers.CaseRelated, error) {
 	var r handlers.CaseRelated
@@ -152,6 +152,11 @@ func (a *App) caseRelated(ctx context.Context, c *cases.Case) (handlers.CaseRela
 		r.Links.Payments = append(r.Links.Payments, p.ID)
 		r.Payments = append(r.Payments, handlers.PaymentViewOf(p))
 	}
+	shipments, err := a.logistics.OfCase(ctx, c.ID)
+	if err != nil {
+		return r, err
+	}
+	r.Links.Shipments, r.Shipments = shipmentBriefs(shipments)
 	return r, nil
 }
 

@@ -83,6 +83,9 @@ func (a *App) buildServices(ctx context.Context, sec secrets) error {
 	if err := a.buildPayments(ctx); err != nil {
 		return err
 	}
+	if err := a.buildLogistics(ctx); err != nil {
+		return err
+	}
 	a.jobs = jobs.NewRunner(a.db, jobs.RunnerOptions{
 		Owner: runnerOwner(), Concurrency: a.cfg.JobConcurrency, Logger: a.log.With("component", "jobs"),
 	})
@@ -90,6 +93,7 @@ func (a *App) buildServices(ctx context.Context, sec secrets) error {
 	a.registerCaseJobs()
 	a.registerBookingJobs()
 	a.registerPaymentJobs()
+	a.registerLogisticsJobs()
 	return nil
 }
 

@@ -107,6 +107,21 @@ type Applicant struct {
 type Delivery struct {
 	Materials string `bson:"materials" json:"materials"` // upload | pickup | hall
 	Result    string `bson:"result" json:"result"`       // electronic | mail | hall
+	// Address is where a mailed result goes (required with result "mail"):
+	// in full in a request; stored encrypted in AddressEnc and kept here
+	// masked for every view.
+	Address    *PostalAddress `bson:"address_masked,omitempty" json:"address,omitempty"`
+	AddressEnc string         `bson:"address_enc,omitempty" json:"-"`
+}
+
+// PostalAddress is the result's delivery address.
+type PostalAddress struct {
+	Name     string `bson:"name" json:"name"`
+	Phone    string `bson:"phone" json:"phone"`
+	Province string `bson:"province" json:"province"`
+	City     string `bson:"city" json:"city"`
+	District string `bson:"district" json:"district"`
+	Detail   string `bson:"detail" json:"detail"`
 }
 
 // Material is one material attached to one of the item's material slots:

@@ -3,6 +3,7 @@ package cases
 import (
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -129,6 +130,7 @@ func checkDelivery(g province.Guide, d Delivery) []apperr.FieldError {
 		if !g.MailResult {
 			errs = append(errs, apperr.Field("delivery.result", "NOT_SUPPORTED", "该事项不支持邮寄办理结果"))
 		}
+		errs = append(errs, checkAddress(d.Address)...)
 	default:
 		errs = append(errs, apperr.Field("delivery.result", "INVALID", "结果领取方式应为 electronic、mail 或 hall"))
 	}
@@ -177,4 +179,26 @@ func sortFields(f []apperr.FieldError) {
 			f[j], f[j-1] = f[j-1], f[j]
 		}
 	}
+}
+
+// checkAddress lists every problem of a mailing address at once; the
+// courier re-checks the division names when the result is shipped.
+func checkAddress(a *PostalAddress) []apperr.FieldError {
+	if a == nil {
+		return []apperr.FieldError{apperr.Field("delivery.address", "REQUIRED", "邮寄办理结果须填写收件地址")}
+	}
+	var errs []apperr.FieldError
+	for _, f := range []struct{ field, value, label string }{
+		{"name", a.Name, "收件人姓名"}, {"province", a.Province, "省份"}, {"city", a.City, "城市"},
+		{"district", a.District, "区县"}, {"detail", a.Detail, "详细地址"},
+	} {
+		v := strings.TrimSpace(f.value)
+		if v == "" || utf8.RuneCountInString(v) > 100 || strings.ContainsAny(v, "\x00\r\n<>") {
+			errs = append(errs, apperr.Field("delivery.address."+f.field, "INVALID", "请正确填写"+f.label))
+		}
+	}
+	if pii.ValidatePhone(a.Phone) != nil {
+		errs = append(errs, apperr.Field("delivery.address.phone", "INVALID_PHONE", "请填写正确的11位手机号码"))
+	}
+	return errs
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -166,6 +167,9 @@ func (s *Service) CreateDraft(ctx context.Context, ownerID string, in DraftInput
 	if c.Form, c.FormMasked, err = s.sealForm(guide, in.Form); err != nil {
 		return nil, err
 	}
+	if c.Delivery, err = s.sealDelivery(in.Delivery); err != nil {
+		return nil, err
+	}
 	if err := s.store.Create(ctx, c); err != nil {
 		return nil, err
 	}
@@ -230,6 +234,56 @@ func (s *Service) applicant(p Person, asCompany string) (Applicant, error) {
 		a.Type, a.USCC, a.CompanyName = ApplicantBusiness, pii.NormalizeUSCC(asCompany), name
 	}
 	return a, nil
+}
+
+// sealDelivery keeps the mailing address only for a mailed result:
+// encrypted, with a masked copy for views.
+func (s *Service) sealDelivery(d Delivery) (Delivery, error) {
+	out := Delivery{Materials: d.Materials, Result: d.Result}
+	if d.Result != "mail" || d.Address == nil {
+		return out, nil
+	}
+	raw, err := json.Marshal(d.Address)
+	if err != nil {
+		return Delivery{}, err
+	}
+	if out.AddressEnc, err = s.pii.EncryptField("delivery_address", string(raw)); err != nil {
+		return Delivery{}, err
+	}
+	m := *d.Address
+	m.Name, m.Phone, m.Detail = pii.MaskName(m.Name), pii.MaskPhone(m.Phone), pii.MaskAddress(m.Detail)
+	out.Address = &m
+	return out, nil
+}
+
+// ResultAddress is where a case's mailed result goes (false when the
+// result is not mailed). For system use: the address is in full.
+func (s *Service) ResultAddress(ctx context.Context, id string) (PostalAddress, bool, error) {
+	c, err := s.ByID(ctx, id)
+	if err != nil {
+		return PostalAddress{}, false, err
+	}
+	if c.Delivery.AddressEnc == "" {
+		return PostalAddress{}, false, nil
+	}
+	raw, err := s.pii.DecryptField("delivery_address", c.Delivery.AddressEnc)
+	if err != nil {
+		return PostalAddress{}, false, err
+	}
+	var a PostalAddress
+	if err := json.Unmarshal([]byte(raw), &a); err != nil {
+		return PostalAddress{}, false, err
+	}
+	return a, true, nil
+}
+
+// ByID returns any case, for system use (other capabilities acting on a
+// case they were told about). Returns CASE_NOT_FOUND.
+func (s *Service) ByID(ctx context.Context, id string) (*Case, error) {
+	if !caseIDPattern.MatchString(id) {
+		return nil, ErrNotFound
+	}
+	return s.store.Get(ctx, id)
 }
 
 // Get returns one of the owner's cases. Returns CASE_NOT_FOUND for a case

@@ -2,6 +2,7 @@ package cases
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"regexp"
 	"time"
@@ -181,10 +182,22 @@ func (s *Service) submission(c *Case) (province.CaseSubmission, error) {
 	if err != nil {
 		return province.CaseSubmission{}, err
 	}
+	delivery := map[string]any{"result": c.Delivery.Result}
+	if c.Delivery.AddressEnc != "" {
+		raw, err := s.pii.DecryptField("delivery_address", c.Delivery.AddressEnc)
+		if err != nil {
+			return province.CaseSubmission{}, err
+		}
+		var addr map[string]any
+		if err := json.Unmarshal([]byte(raw), &addr); err != nil {
+			return province.CaseSubmission{}, err
+		}
+		delivery["address"] = addr
+	}
 	return province.CaseSubmission{
 		ItemCode: c.ItemCode, Applicant: applicant, Form: form,
 		Materials: materialRefs(c.Materials, 0),
-		Delivery:  map[string]any{"result": c.Delivery.Result},
+		Delivery:  delivery,
 	}, nil
 }
 
