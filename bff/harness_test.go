@@ -131,7 +131,9 @@ func start(t testing.TB, opts ...option) *server {
 	go func() { _ = app.Serve(ln) }()
 	app.Listening("http://" + ln.Addr().String())
 	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		// Generous: on 2 shared cores under the whole suite, draining in-flight
+		// callbacks and jobs has been seen to take over 10 s.
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		if err := app.Shutdown(ctx); err != nil {
 			t.Errorf("shutdown: %v", err)
