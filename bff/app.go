@@ -28,6 +28,7 @@ import (
 	"zwfw/catalog"
 	"zwfw/identity"
 	"zwfw/logistics"
+	"zwfw/notify"
 	"zwfw/payments"
 	"zwfw/platform/blobs"
 	"zwfw/platform/events"
@@ -37,6 +38,8 @@ import (
 	"zwfw/platform/workdays"
 	"zwfw/province"
 	"zwfw/sandbox"
+	sbsms "zwfw/sandbox/sms"
+	"zwfw/wxapi"
 )
 
 // App is one running zwfw: its stores, services, workers and HTTP server.
@@ -65,6 +68,9 @@ type App struct {
 	booking   *booking.Service
 	payments  *payments.Service
 	logistics *logistics.Service
+	notify    *notify.Service
+	mp        *wxapi.MiniProgram
+	sms       *notify.AliyunSMS
 	blobs     *blobs.Store
 	// publicBase is the base URL outside systems call back (set from
 	// ZWFW_PUBLIC_BASE_URL, or by Listening).
@@ -147,6 +153,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (app *App, err error
 		return nil, err
 	}
 	go a.runResultShipments(bg)
+	go a.runReminders(bg)
 	return a, nil
 }
 
@@ -213,6 +220,11 @@ func (a *App) useSandboxCredentials() {
 	ap := a.sandbox.Alipay()
 	a.cfg.AlipayAppID, a.cfg.AlipayGateway = ap.AppID, ap.GatewayURL
 	a.alipayPrivate, a.alipayPublic = ap.AppPrivateKeyPEM, ap.AlipayPublicKeyPEM
+	pu := a.sandbox.Push()
+	a.cfg.PushBaseURL, a.cfg.PushAppKey, a.cfg.PushMasterSecret = pu.BaseURL, pu.AppKey, pu.MasterSecret
+	for _, t := range notify.SMSTemplateSpecs() { // the reminder templates, as approved at Aliyun
+		a.sandbox.SMSGateway().AddTemplate(sbsms.Template{Code: t.Code, Name: t.Name, Kind: sbsms.KindNotification, Content: t.Content})
+	}
 	cr := a.sandbox.Courier()
 	a.cfg.CourierBaseURL, a.cfg.CourierCustomer, a.cfg.CourierKey, a.cfg.CourierSecret = cr.BaseURL, cr.Customer, cr.Key, cr.Secret
 	nt := a.sandbox.NonTax()

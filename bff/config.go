@@ -111,6 +111,15 @@ type Config struct {
 	// (0: only the controls move them).
 	SandboxCourierStep time.Duration // ZWFW_SANDBOX_COURIER_STEP
 
+	PushBaseURL      string // JPUSH_BASE_URL (default https://api.jpush.cn)
+	PushAppKey       string // JPUSH_APP_KEY
+	PushMasterSecret string // JPUSH_MASTER_SECRET
+	// WeChatTemplates maps the default subscribe-message template names to
+	// the mini-program's real template ids: "tmpl_booking_reminder=abc,..."
+	WeChatTemplates string // WECHAT_SUBSCRIBE_TEMPLATES
+	// WeChatMiniState is the mini-program version a message opens: formal | trial | developer.
+	WeChatMiniState string // WECHAT_MINIPROGRAM_STATE
+
 	// SandboxClock is the embedded sandbox's clock (tests step it to close a
 	// day's bills); not read from the environment. Nil = the wall clock.
 	SandboxClock func() time.Time
@@ -254,6 +263,7 @@ func (c Config) validate() error {
 			"NONTAX_BASE_URL": c.NonTaxBaseURL, "NONTAX_APP_KEY": c.NonTaxAppKey, "NONTAX_APP_SECRET": c.NonTaxAppSecret,
 			"ZWFW_PUBLIC_BASE_URL": c.PublicBaseURL, "KUAIDI100_CUSTOMER": c.CourierCustomer, "KUAIDI100_KEY": c.CourierKey,
 			"KUAIDI100_SECRET": c.CourierSecret, "ZWFW_HALL_MAIL_PHONE": c.HallMailPhone,
+			"JPUSH_APP_KEY": c.PushAppKey, "JPUSH_MASTER_SECRET": c.PushMasterSecret,
 		} {
 			if v == "" {
 				missing = append(missing, name)

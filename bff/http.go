@@ -165,6 +165,16 @@ func (a *App) buildHTTP() (*fiber.App, error) {
 	api.Post("/shipments/:id/cancel", append(signedIn(public...), shp.Cancel)...)
 	api.Post("/callbacks/courier/:carrier", shp.Push)
 
+	nt := &handlers.Notifications{Svc: a.notify, BodyLimit: cfg.JSONBodyLimit}
+	api.Get("/me/subscriptions", append(signedIn(public...), nt.Templates)...)
+	api.Post("/me/subscriptions", append(signedIn(public...), nt.Subscriptions)...)
+	api.Post("/me/devices", append(signedIn(public...), nt.Devices)...)
+	api.Get("/me/notification-settings", append(signedIn(public...), nt.GetSettings)...)
+	api.Put("/me/notification-settings", append(signedIn(public...), nt.PutSettings)...)
+	api.Get("/me/notifications", append(signedIn(public...), nt.Inbox)...)
+	api.Post("/me/notifications/:id/read", append(signedIn(public...), nt.Read)...)
+	api.Get("/admin/notifications/failed", append(signedIn(identity.RoleAdmin), nt.AdminFailed)...)
+
 	calH := &handlers.Calendar{Cal: a.calendar, BodyLimit: cfg.JSONBodyLimit}
 	api.Get("/admin/calendar", append(signedIn(identity.RoleAdmin), calH.Show)...)
 	api.Put("/admin/calendar/overrides/:date", append(signedIn(identity.RoleAdmin), calH.PutOverride)...)

@@ -41,6 +41,7 @@ func (a *App) buildServices(ctx context.Context, sec secrets) error {
 		Endpoint: a.cfg.SMSEndpoint, AccessKeyID: a.cfg.SMSAccessKeyID, AccessKeySecret: a.cfg.SMSAccessKeySecret,
 		SignName: a.cfg.SMSSignName, HTTPClient: &http.Client{Timeout: 5 * time.Second},
 	})
+	a.mp, a.sms = mp, sms
 	pc, err := province.New(province.Config{
 		BaseURL: a.cfg.ProvinceBaseURL, AppKey: a.cfg.ProvinceAppKey, AppSecret: a.cfg.ProvinceAppSecret,
 		SignMethod: a.cfg.ProvinceSignMethod,
@@ -86,6 +87,9 @@ func (a *App) buildServices(ctx context.Context, sec secrets) error {
 	if err := a.buildLogistics(ctx); err != nil {
 		return err
 	}
+	if err := a.buildNotify(ctx); err != nil {
+		return err
+	}
 	a.jobs = jobs.NewRunner(a.db, jobs.RunnerOptions{
 		Owner: runnerOwner(), Concurrency: a.cfg.JobConcurrency, Logger: a.log.With("component", "jobs"),
 	})
@@ -94,6 +98,7 @@ func (a *App) buildServices(ctx context.Context, sec secrets) error {
 	a.registerBookingJobs()
 	a.registerPaymentJobs()
 	a.registerLogisticsJobs()
+	a.jobs.Register(notify.JobSend, a.notify.Dispatch)
 	return nil
 }
 

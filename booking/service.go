@@ -440,10 +440,7 @@ func (s *Service) BanUntil(ctx context.Context, userID string) (time.Time, error
 // Get returns one of the user's bookings. Returns BOOKING_NOT_FOUND for a
 // booking that does not exist or is not the user's (no difference is shown).
 func (s *Service) Get(ctx context.Context, userID, id string) (*Booking, error) {
-	if !bookingIDPattern.MatchString(id) {
-		return nil, ErrNotFound
-	}
-	b, err := s.store.Booking(ctx, id)
+	b, err := s.ByID(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -451,6 +448,21 @@ func (s *Service) Get(ctx context.Context, userID, id string) (*Booking, error) 
 		return nil, ErrNotFound
 	}
 	return b, nil
+}
+
+// NoShows counts the user's recorded no-shows (system use: reminders).
+func (s *Service) NoShows(ctx context.Context, userID string) (int, error) {
+	list, err := s.store.NoShows(ctx, userID)
+	return len(list), err
+}
+
+// ByID returns any booking, for system use (reminders re-reading a
+// booking before they go out). Returns BOOKING_NOT_FOUND.
+func (s *Service) ByID(ctx context.Context, id string) (*Booking, error) {
+	if !bookingIDPattern.MatchString(id) {
+		return nil, ErrNotFound
+	}
+	return s.store.Booking(ctx, id)
 }
 
 // ListPageSize is the page size of List.

@@ -163,7 +163,8 @@ func (s *Service) List(ctx context.Context, userID string, status Status) ([]Pay
 			continue
 		}
 		for _, n := range notices {
-			if _, err := s.mirror(ctx, n, ""); err != nil {
+			// The payer's own account sees it (and is who reminders go to).
+			if _, err := s.mirror(ctx, n, userID); err != nil {
 				return nil, err
 			}
 		}
@@ -283,7 +284,7 @@ func (s *Service) fetchOwn(ctx context.Context, userID, code string) (Payment, e
 	}
 	for _, id := range payer.IDs {
 		if id == n.PayerID {
-			return s.mirror(ctx, n, "")
+			return s.mirror(ctx, n, userID)
 		}
 	}
 	return Payment{}, ErrNotFound

@@ -1,0 +1,114 @@
+package bff_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"zwfw/identity"
+	"zwfw/pii"
+	"zwfw/platform/testenv"
+	"zwfw/sandbox/alipay"
+	"zwfw/sandbox/wechatpay"
+)
+
+// Reminders for a payment reach the phone once each: the first by a WeChat
+// subscribe message (consent consumed), the next by app push once the one
+// consent is used, and every one lands in the inbox.
+func TestReminderJourney(t *testing.T) {
+	s := start(t, fastCallbacks)
+	// A citizen without the sandbox's demo notices, so that only this test's notice is theirs.
+	s.citizen(7)
+	me := s.loginWeChat("rush0007")
+	first17 := fmt.Sprintf("350102199001%02d%03d", 1, 7)
+	check, _ := pii.IDNumberCheckChar(first17)
+	idNumber := first17 + string(check)
+	sb := s.app.Sandbox()
+	u, err := s.app.Identity().Me(context.Background(), &identity.Principal{UserID: me.UserID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	openID := u.WeChatOpenID
+
+	// Night-time in China would hold non-urgent messages until 08:00: this
+	// user turned quiet hours off.
+	r := s.request("PUT", "/api/v1/me/notification-settings", me.Access, map[string]any{
+		"channels":    map[string][]string{"payment": {"wechat", "push", "sms"}},
+		"quiet_hours": map[string]any{"enabled": false, "start": "22:00", "end": "08:00"}})
+	if r.Status != 200 {
+		t.Fatalf("settings: %d %s", r.Status, r.Body)
+	}
+	if r := s.request("GET", "/api/v1/me/notification-settings", me.Access, nil); r.Status != 200 {
+		t.Fatalf("get settings: %d", r.Status)
+	}
+	// The mini-program asked for one consent to payment notices; the user accepted.
+	if s.request("GET", "/api/v1/me/subscriptions", me.Access, nil).Status != 200 {
+		t.Fatal("templates")
+	}
+	sb.WeChatServer().GrantConsent(openID, "tmpl_payment_notice", 1)
+	sb.WeChatServer().GrantConsent(openID, "tmpl_payment_result", 1)
+	r = s.request("POST", "/api/v1/me/subscriptions", me.Access, map[string]any{
+		"template_ids": []string{"tmpl_payment_notice", "tmpl_payment_result"},
+		"results":      map[string]string{"tmpl_payment_notice": "accept", "tmpl_payment_result": "accept"}})
+	if r.Status != 200 {
+		t.Fatalf("subscriptions: %d %s", r.Status, r.Body)
+	}
+	// The app is installed too.
+	reg := sb.PushServer().RegisterDevice("android")
+	if r := s.request("POST", "/api/v1/me/devices", me.Access, map[string]string{"registration_id": reg, "platform": "android"}); r.Status != 201 {
+		t.Fatalf("device: %d %s", r.Status, r.Body)
+	}
+
+	code := s.issueNotice(idNumber, "测试")
+	s.request("GET", "/api/v1/payments", me.Access, nil) // zwfw learns of the notice: payment.notice_issued
+	testenv.WaitFor(t, "the payment notice by WeChat", func() bool { return len(sb.WeChatServer().Messages(openID)) == 1 })
+	if m := sb.WeChatServer().Messages(openID)[0]; m.TemplateID != "tmpl_payment_notice" || !strings.Contains(m.Data["character_string1"], code) {
+		t.Fatalf("wechat message %+v", m)
+	}
+	// Paid: the result template has its own consent; the receipt after it finds
+	// that consent used and goes by app push.
+	p := s.payOrder(me.Access, code, "wechat_jsapi", "k")
+	s.userPays("wechat_jsapi", p, wechatpay.PayOptions{}, alipay.PayOptions{})
+	testenv.WaitFor(t, "paid and receipt reminders", func() bool {
+		return len(sb.WeChatServer().Messages(openID)) == 2 && len(sb.PushServer().Messages(reg)) >= 1
+	})
+	var inbox struct {
+		Items []struct {
+			ID      string `json:"id"`
+			Rule    string `json:"rule"`
+			Channel string `json:"channel"`
+			Read    bool   `json:"read"`
+		} `json:"items"`
+	}
+	testenv.WaitFor(t, "three messages in the inbox", func() bool {
+		s.request("GET", "/api/v1/me/notifications", me.Access, nil).JSON(t, &inbox)
+		return len(inbox.Items) == 3
+	})
+	rules := map[string]string{}
+	for _, it := range inbox.Items {
+		rules[it.Rule] = it.Channel
+	}
+	if rules["payment.notice"] != "wechat" || rules["payment.paid"] != "wechat" || rules["payment.receipt"] != "push" {
+		t.Fatalf("channels %v", rules)
+	}
+	if c := sb.WeChatServer().Consents(openID); len(c) > 0 {
+		for _, x := range c {
+			if x.Remaining != 0 {
+				t.Fatalf("consent not consumed: %+v", c)
+			}
+		}
+	}
+	if r := s.request("POST", "/api/v1/me/notifications/"+inbox.Items[0].ID+"/read", me.Access, nil); r.Status != 200 || r.M(t)["read"] != true {
+		t.Fatalf("read: %d %s", r.Status, r.Body)
+	}
+	// Events replayed (a consumer restart re-reads them) send nothing more.
+	time.Sleep(300 * time.Millisecond)
+	if n := len(sb.WeChatServer().Messages(openID)); n != 2 {
+		t.Fatalf("%d WeChat messages", n)
+	}
+	if r := s.request("GET", "/api/v1/admin/notifications/failed", s.admin(), nil); r.Status != 200 {
+		t.Fatalf("failed list: %d %s", r.Status, r.Body)
+	}
+}
