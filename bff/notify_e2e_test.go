@@ -11,6 +11,7 @@ import (
 	"zwfw/pii"
 	"zwfw/platform/testenv"
 	"zwfw/sandbox/alipay"
+	sbprovince "zwfw/sandbox/province"
 	"zwfw/sandbox/wechatpay"
 )
 
@@ -110,5 +111,82 @@ func TestReminderJourney(t *testing.T) {
 	}
 	if r := s.request("GET", "/api/v1/admin/notifications/failed", s.admin(), nil); r.Status != 200 {
 		t.Fatalf("failed list: %d %s", r.Status, r.Body)
+	}
+}
+
+// A booking, a case with a supplement request and a shipment each remind
+// once: without WeChat consent they go by app push, one push per message,
+// and each is in the inbox once.
+func TestRemindersForBookingCaseAndShipment(t *testing.T) {
+	s := start(t, fastCallbacks)
+	fake := s.app.Sandbox().ProvinceServer()
+	admin := s.admin()
+	item := bookableItem(t, fake, "fz-gl")
+	s.configureHall(admin, "fz-gl", item, 2)
+	token, caseID, number := s.pickupCase("zhangsan")
+	if r := s.request("PUT", "/api/v1/me/notification-settings", token, map[string]any{
+		"channels": map[string][]string{}, "quiet_hours": map[string]any{"enabled": false, "start": "22:00", "end": "08:00"}}); r.Status != 200 {
+		t.Fatalf("settings: %d %s", r.Status, r.Body)
+	}
+	reg := s.app.Sandbox().PushServer().RegisterDevice("ios")
+	if r := s.request("POST", "/api/v1/me/devices", token, map[string]string{"registration_id": reg, "platform": "ios"}); r.Status != 201 {
+		t.Fatalf("device: %d %s", r.Status, r.Body)
+	}
+
+	free := bookable(t, s.slots("fz-gl", item, time.Now().Format("2006-01-02"), 7), 1)
+	if r := s.request("POST", "/api/v1/bookings", token, map[string]string{"hall_id": "fz-gl", "item_code": item, "slot_start": free[0].Start},
+		"Idempotency-Key", "book-0001"); r.Status != 201 {
+		t.Fatalf("book: %d %s", r.Status, r.Body)
+	}
+	advance(t, fake, number, sbprovince.Advance{Status: "accepted"})
+	g := mailItem(t, fake)
+	advance(t, fake, number, sbprovince.Advance{Status: "supplement_requested", Note: "身份证复印件不清晰", Materials: []string{g.Materials[0].ID}})
+	sh := s.bookPickup(token, caseID, "ship")
+	if _, err := s.app.Sandbox().CourierServer().Advance(sh.WaybillNumber, 1); err != nil {
+		t.Fatal(err)
+	}
+
+	want := []string{"booking.confirmed", "case.accepted", "case.supplement", "shipment.picked_up"}
+	count := func() map[string]int {
+		var inbox struct {
+			Items []struct {
+				Rule string `json:"rule"`
+			} `json:"items"`
+		}
+		s.request("GET", "/api/v1/me/notifications", token, nil).JSON(t, &inbox)
+		got := map[string]int{}
+		for _, it := range inbox.Items {
+			got[it.Rule]++
+		}
+		return got
+	}
+	testenv.WaitFor(t, "the reminders in the inbox", func() bool {
+		got := count()
+		for _, r := range want {
+			if got[r] == 0 {
+				return false
+			}
+		}
+		return true
+	})
+	time.Sleep(300 * time.Millisecond) // duplicates, if any, would arrive by now
+	for r, n := range count() {
+		if n != 1 {
+			t.Errorf("rule %s: %d messages", r, n)
+		}
+	}
+	pushed := map[string]int{}
+	for _, m := range s.app.Sandbox().PushServer().Messages(reg) {
+		pushed[m.Title]++
+	}
+	total := 0
+	for title, n := range pushed {
+		if n != 1 {
+			t.Errorf("push %q sent %d times", title, n)
+		}
+		total += n
+	}
+	if total != len(count()) {
+		t.Fatalf("pushes %v for inbox %v", pushed, count())
 	}
 }
