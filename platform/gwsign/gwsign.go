@@ -10,7 +10,7 @@
 // The province client (province/) and the non-tax platform client
 // (payments/nontax/) both sign with it, so the canonicalization exists once
 // on the client side. The sandbox's fakes deliberately keep their own
-// implementation (sandbox/province/sign.go) so that the two check each other.
+// implementation (sandbox/gwserver/sign.go) so that the two check each other.
 package gwsign
 
 import (

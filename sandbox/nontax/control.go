@@ -86,36 +86,6 @@ func (s *Server) getConfirmations(w http.ResponseWriter, r *http.Request) {
 	fake.WriteJSON(w, http.StatusOK, s.Confirmations(day))
 }
 
-// postFault: POST /sandbox/nontax/faults {"group","mode","status","code","delay_ms","count","rate"}
-func (s *Server) postFault(w http.ResponseWriter, r *http.Request) {
-	var f Fault
-	if err := fake.ReadJSON(w, r, &f); err != nil {
-		fake.ControlError(w, http.StatusBadRequest, `body must be JSON {"group","mode","status","delay_ms","count","rate"}: %v`, err)
-		return
-	}
-	if err := s.SetFault(f); err != nil {
-		fake.ControlError(w, http.StatusBadRequest, "%v", err)
-		return
-	}
-	fake.WriteJSON(w, http.StatusOK, s.Faults())
-}
-
-// getFaults: GET /sandbox/nontax/faults
-func (s *Server) getFaults(w http.ResponseWriter, _ *http.Request) {
-	fake.WriteJSON(w, http.StatusOK, s.Faults())
-}
-
-// getStats: GET /sandbox/nontax/stats
-func (s *Server) getStats(w http.ResponseWriter, _ *http.Request) {
-	fake.WriteJSON(w, http.StatusOK, s.Stats())
-}
-
-// deleteStats: DELETE /sandbox/nontax/stats
-func (s *Server) deleteStats(w http.ResponseWriter, _ *http.Request) {
-	s.ResetStats()
-	w.WriteHeader(http.StatusNoContent)
-}
-
 // controlFailure answers a refused control action with the service's code:
 // {"error": message, "code": code}.
 func controlFailure(w http.ResponseWriter, err error) {

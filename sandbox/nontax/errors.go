@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 
+	"zwfw/sandbox/gwserver"
 	"zwfw/sandbox/province"
 )
 
@@ -45,6 +46,17 @@ type Error struct {
 
 // Error implements error: "CODE: message".
 func (e *Error) Error() string { return e.Code + ": " + e.Message }
+
+// refusal is e as the shared gateway mechanics answer it; nil for nil.
+func (e *Error) refusal() *gwserver.Refusal {
+	if e == nil {
+		return nil
+	}
+	return &gwserver.Refusal{Status: e.Status, Code: e.Code, Message: e.Message, Data: e.data}
+}
+
+// signatureEqual compares secrets and check codes in constant time.
+func signatureEqual(got, want string) bool { return gwserver.Equal(got, want) }
 
 func errorf(status int, code, format string, args ...any) *Error {
 	return &Error{Status: status, Code: code, Message: fmt.Sprintf(format, args...)}

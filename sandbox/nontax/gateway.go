@@ -3,14 +3,11 @@ package nontax
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
-	"io"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
-	"zwfw/sandbox/fake"
+	"zwfw/sandbox/gwserver"
 	"zwfw/sandbox/province"
 )
 
@@ -22,20 +19,6 @@ const (
 	GroupReconciliation = "reconciliation" // the day's confirmations
 	GroupAll            = "*"
 )
-
-const (
-	maxIdempotencyKeyLen = 128
-	nonceLen             = 32
-	responseContentType  = "application/json; charset=utf-8"
-)
-
-// envelope is every API answer: the provincial gateway's.
-type envelope struct {
-	Code      string `json:"code"`
-	Message   string `json:"message"`
-	Data      any    `json:"data,omitempty"`
-	RequestID string `json:"request_id"`
-}
 
 // call is one authenticated API request as a handler sees it.
 type call struct {
@@ -82,9 +65,9 @@ func (s *Server) unknownAPI(c *call) (any, *Error) {
 	return nil, errorf(http.StatusNotFound, province.CodeAPINotFound, "接口不存在：%s %s", c.r.Method, strings.TrimPrefix(c.r.URL.Path, BasePath))
 }
 
-// gateway wraps a route with what the gateway does around every API:
-// counting, authentication, injected faults, idempotency, the envelope and
-// the response signature.
+// gateway wraps a route with what the gateway does around every API
+// (gwserver): counting, authentication, injected faults, idempotency, the
+// envelope and the response signature.
 func (s *Server) gateway(rt route) http.HandlerFunc {
 	endpoint := rt.method + " " + APIPrefix + rt.path
 	if rt.method == "" {
@@ -92,74 +75,60 @@ func (s *Server) gateway(rt route) http.HandlerFunc {
 	}
 	return func(w http.ResponseWriter, r *http.Request) {
 		below := strings.TrimPrefix(r.URL.EscapedPath(), BasePath)
-		s.count(endpoint, r.Method+" "+below+query(r), func(st *EndpointStats) { st.Calls++ })
-		signMethod := r.Header.Get(province.HeaderSignMethod)
-		if !knownSignMethod(signMethod) {
-			signMethod = province.MethodSM3 // answer an unsupported or absent method with the default
-		}
-		requestID := fake.RandomString(fake.Hex, 32)
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, fake.MaxBody))
-		if err != nil {
-			e := invalid("请求体读取失败")
-			if tooLarge := (*http.MaxBytesError)(nil); errors.As(err, &tooLarge) {
-				e = errorf(http.StatusRequestEntityTooLarge, CodeBodyTooLarge, "请求体不能超过%d字节", tooLarge.Limit)
-			}
-			s.reply(w, r, signMethod, requestID, nil, e)
+		req, ok := s.gw.Admit(w, r, endpoint, below)
+		if !ok {
 			return
 		}
-		now := s.now()
-		if e := s.authenticate(r, body, now); e != nil {
-			s.count(endpoint, "", func(st *EndpointStats) { st.Refused++ })
-			s.log.Warn("nontax request refused", "endpoint", endpoint, "code", e.Code)
-			s.reply(w, r, signMethod, requestID, nil, e)
-			return
-		}
+		now := req.Now
 		var lost bool // a "lost" fault: serve, then drop the answer
 		if rt.group != "" {
-			if f, ok := s.takeFault(rt.group); ok {
-				s.count(endpoint, "", func(st *EndpointStats) { st.Faulted++ })
+			if f, ok := s.gw.TakeFault(rt.group, endpoint); ok {
 				if f.Mode == FaultLost {
 					lost = true
-				} else if !s.injectFault(w, r, f, signMethod, requestID) {
+				} else if !s.gw.Inject(w, r, f, req.SignMethod, req.RequestID) {
 					return
 				} else {
 					now = s.now() // a "slow" fault let time pass
 				}
 			}
 		}
-		c := &call{r: r, body: body, now: now, base: s.baseURL(r)}
-		status, out := s.serve(rt, c, below, requestID)
+		c := &call{r: r, body: req.Body, now: now, base: s.baseURL(r)}
+		status, out := s.serve(rt, c, below, req.RequestID)
 		if lost {
 			s.log.Warn("nontax fault injected", "group", rt.group, "mode", FaultLost, "path", r.URL.Path)
-			dropConnection(w)
+			gwserver.DropConnection(w)
 			return
 		}
-		s.send(w, r, signMethod, status, out)
+		s.gw.Send(w, r, req.SignMethod, status, out)
 	}
 }
 
-// serve runs the route, through the Idempotency-Key store for POSTs.
+// serve runs the route, through the Idempotency-Key store for POSTs. The
+// store keeps successes only (Options.ReplayRefusals false, unlike the
+// provincial gateway, which replays refusals): a refusal changed nothing,
+// and a client whose keys are derived from the request must be able to
+// retry once the state allows it (a refund refused as NOTICE_NOT_PAID
+// succeeds after the payment is confirmed). Refusals by the gateway and
+// injected faults happen before the store and are not stored either.
 func (s *Server) serve(rt route, c *call, below, requestID string) (int, []byte) {
+	render := func(data any, e *Error) (int, []byte) { return s.gw.Render(requestID, data, e.refusal()) }
 	if c.r.Method != http.MethodPost {
-		data, e := rt.fn(c)
-		return s.render(requestID, data, e)
+		return render(rt.fn(c))
 	}
 	key := c.r.Header.Get(province.HeaderIdempotencyKey)
 	switch {
 	case key == "" && rt.needsKey:
-		return s.render(requestID, nil, errorf(http.StatusBadRequest, CodeIdempotencyKeyRequired, "写操作须携带 Idempotency-Key 请求头"))
+		return render(nil, errorf(http.StatusBadRequest, CodeIdempotencyKeyRequired, "写操作须携带 Idempotency-Key 请求头"))
 	case key == "":
-		data, e := rt.fn(c)
-		return s.render(requestID, data, e)
-	case len(key) > maxIdempotencyKeyLen:
-		return s.render(requestID, nil, invalid("Idempotency-Key 不能超过%d个字符", maxIdempotencyKeyLen))
+		return render(rt.fn(c))
+	case len(key) > gwserver.MaxIdempotencyKeyLen:
+		return render(nil, invalid("Idempotency-Key 不能超过%d个字符", gwserver.MaxIdempotencyKeyLen))
 	}
-	status, out, e := s.once(key, c.r.Method+" "+below, province.BodyHash(province.MethodSM3, c.body), c.now, func() (int, []byte) {
-		data, e := rt.fn(c)
-		return s.render(requestID, data, e)
+	status, out, rf := s.gw.Once(key, c.r.Method+" "+below, province.BodyHash(province.MethodSM3, c.body), c.now, func() (int, []byte) {
+		return render(rt.fn(c))
 	})
-	if e != nil {
-		return s.render(requestID, nil, e)
+	if rf != nil {
+		return s.gw.Render(requestID, nil, rf)
 	}
 	return status, out
 }
@@ -175,57 +144,4 @@ func (s *Server) baseURL(r *http.Request) string {
 		scheme = "https"
 	}
 	return scheme + "://" + r.Host
-}
-
-func query(r *http.Request) string {
-	if r.URL.RawQuery == "" {
-		return ""
-	}
-	return "?" + r.URL.RawQuery
-}
-
-// render builds the envelope bytes of an answer.
-func (s *Server) render(requestID string, data any, e *Error) (int, []byte) {
-	env := envelope{Code: CodeOK, Message: province.CodeSuccessMessage, Data: data, RequestID: requestID}
-	status := http.StatusOK
-	if e != nil {
-		env = envelope{Code: e.Code, Message: e.Message, Data: e.data, RequestID: requestID}
-		status = e.Status
-	}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(env); err != nil {
-		s.log.Error("nontax: encode answer", "err", err)
-		buf.Reset()
-		buf.WriteString(`{"code":"INTERNAL_ERROR","message":"系统错误","request_id":"` + requestID + `"}` + "\n")
-		status = http.StatusInternalServerError
-	}
-	return status, buf.Bytes()
-}
-
-// reply renders and sends an answer.
-func (s *Server) reply(w http.ResponseWriter, r *http.Request, signMethod, requestID string, data any, e *Error) {
-	status, out := s.render(requestID, data, e)
-	s.send(w, r, signMethod, status, out)
-}
-
-// send writes a signed answer: X-Gw-Timestamp, X-Gw-Nonce and
-// X-Gw-Signature over STATUS, BODY_HASH, TIMESTAMP, NONCE and the request's
-// nonce, with the request's sign method.
-func (s *Server) send(w http.ResponseWriter, r *http.Request, signMethod string, status int, body []byte) {
-	ts := strconv.FormatInt(s.now().UnixMilli(), 10)
-	nonce := province.NewNonce()
-	h := w.Header()
-	h.Set("Content-Type", responseContentType)
-	h.Set(province.HeaderTimestamp, ts)
-	h.Set(province.HeaderNonce, nonce)
-	h.Set(province.HeaderSignMethod, signMethod)
-	h.Set(province.HeaderSignature, province.Sign(s.appSecret, signMethod,
-		province.ResponseStringToSign(status, body, signMethod, ts, nonce, r.Header.Get(province.HeaderNonce))))
-	if id := r.Header.Get(province.HeaderCorrelationID); id != "" {
-		h.Set(province.HeaderCorrelationID, id)
-	}
-	w.WriteHeader(status)
-	_, _ = w.Write(body)
 }

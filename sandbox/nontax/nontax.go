@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"zwfw/sandbox/fake"
+	"zwfw/sandbox/gwserver"
 	"zwfw/sandbox/province"
 )
 
@@ -76,24 +77,17 @@ type Server struct {
 	runPrefix         string // 6 digits: payment code serials differ across restarts
 	receiptPrefix     string // 3 digits: likewise for receipt numbers
 
+	// gw authenticates, signs, stores idempotent answers, injects faults
+	// and counts calls; it has its own lock.
+	gw *gwserver.Gateway
+
 	mu           sync.Mutex
-	nonces       map[string]time.Time
-	nonceLog     []nonceEntry
-	idem         map[string]*idemEntry
 	notices      map[string]*notice // by payment code
 	order        []string           // payment codes, oldest first
 	noticeSeq    int
 	receiptSeq   int
 	transactions map[string]string // transaction id -> payment code
 	refundNos    map[string]string // refund no -> payment code
-	faults       map[string]*Fault // by group
-	stats        map[string]*EndpointStats
-	pathCalls    map[string]int
-}
-
-type nonceEntry struct {
-	nonce string
-	at    time.Time
 }
 
 // New creates the fake, generating credentials when not given, and issues
@@ -115,10 +109,15 @@ func New(opts Options) *Server {
 		publicURL:     opts.PublicURL,
 		runPrefix:     fake.RandomString(fake.Digits, 6),
 		receiptPrefix: fake.RandomString(fake.Digits, 3),
-		nonces:        map[string]time.Time{}, idem: map[string]*idemEntry{},
-		notices: map[string]*notice{}, transactions: map[string]string{}, refundNos: map[string]string{},
-		faults: map[string]*Fault{}, stats: map[string]*EndpointStats{}, pathCalls: map[string]int{},
+		notices:       map[string]*notice{}, transactions: map[string]string{}, refundNos: map[string]string{},
 	}
+	s.gw = gwserver.New(gwserver.Options{
+		Name: "nontax", AppKey: opts.AppKey, AppSecret: opts.AppSecret, BasePath: BasePath,
+		MaxSkew: MaxSkew, NonceWindow: NonceWindow, IdempotencyTTL: IdempotencyTTL,
+		ClockOwner:  "平台",
+		FaultGroups: faultGroups, FaultModes: faultModes, FaultRate: true,
+		Now: s.now, Logger: s.log,
+	})
 	if !opts.NoDemoData {
 		s.seedDemo()
 	}
@@ -148,10 +147,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /sandbox/nontax/notices/{code}", s.getNotice)
 	mux.HandleFunc("POST /sandbox/nontax/notices/{code}/cancel", s.postCancel)
 	mux.HandleFunc("GET /sandbox/nontax/confirmations", s.getConfirmations)
-	mux.HandleFunc("GET /sandbox/nontax/faults", s.getFaults)
-	mux.HandleFunc("POST /sandbox/nontax/faults", s.postFault)
-	mux.HandleFunc("GET /sandbox/nontax/stats", s.getStats)
-	mux.HandleFunc("DELETE /sandbox/nontax/stats", s.deleteStats)
+	s.gw.RegisterControls(mux, "/sandbox/nontax") // faults and stats
 }
 
 // Handler serves the fake alone.

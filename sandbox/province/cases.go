@@ -335,7 +335,7 @@ func checkForm(g Guide, form map[string]any) *apiError {
 	}
 	if len(problems) > 0 {
 		e := errorf(http.StatusBadRequest, CodeFormInvalid, "申请表填写有误（%d项）", len(problems))
-		e.data = map[string]any{"fields": problems}
+		e.Data = map[string]any{"fields": problems}
 		return e
 	}
 	return nil
@@ -392,7 +392,7 @@ func checkMaterials(g Guide, mats []map[string]any, supplement bool, requested [
 		}
 		if len(missing) > 0 {
 			e := errorf(http.StatusBadRequest, CodeSupplementIncomplete, "补正材料不全，仍缺%d项", len(missing))
-			e.data = map[string]any{"missing": missing}
+			e.Data = map[string]any{"missing": missing}
 			return e
 		}
 		return nil
@@ -404,7 +404,7 @@ func checkMaterials(g Guide, mats []map[string]any, supplement bool, requested [
 	}
 	if len(missing) > 0 {
 		e := errorf(http.StatusBadRequest, CodeMaterialsMissing, "缺少必交材料%d项", len(missing))
-		e.data = map[string]any{"missing": missing}
+		e.Data = map[string]any{"missing": missing}
 		return e
 	}
 	return nil

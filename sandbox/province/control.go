@@ -33,36 +33,6 @@ func (s *Server) getLicenses(w http.ResponseWriter, r *http.Request) {
 	fake.WriteJSON(w, http.StatusOK, s.Licenses(holder))
 }
 
-// postFault: POST /sandbox/province/faults {"group","mode","status","code","delay_ms","count"}
-func (s *Server) postFault(w http.ResponseWriter, r *http.Request) {
-	var f Fault
-	if err := fake.ReadJSON(w, r, &f); err != nil {
-		fake.ControlError(w, http.StatusBadRequest, `body must be JSON {"group","mode","status","delay_ms","count"}: %v`, err)
-		return
-	}
-	if err := s.SetFault(f); err != nil {
-		fake.ControlError(w, http.StatusBadRequest, "%v", err)
-		return
-	}
-	fake.WriteJSON(w, http.StatusOK, s.Faults())
-}
-
-// getFaults: GET /sandbox/province/faults
-func (s *Server) getFaults(w http.ResponseWriter, _ *http.Request) {
-	fake.WriteJSON(w, http.StatusOK, s.Faults())
-}
-
-// getStats: GET /sandbox/province/stats
-func (s *Server) getStats(w http.ResponseWriter, _ *http.Request) {
-	fake.WriteJSON(w, http.StatusOK, s.Stats())
-}
-
-// deleteStats: DELETE /sandbox/province/stats
-func (s *Server) deleteStats(w http.ResponseWriter, _ *http.Request) {
-	s.ResetStats()
-	w.WriteHeader(http.StatusNoContent)
-}
-
 // getCases: GET /sandbox/province/cases
 func (s *Server) getCases(w http.ResponseWriter, _ *http.Request) {
 	fake.WriteJSON(w, http.StatusOK, s.Cases())

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"zwfw/sandbox/fake"
+	"zwfw/sandbox/gwserver"
 )
 
 // Gateway constants.
@@ -72,10 +73,11 @@ type Server struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
+	// gw authenticates, signs, stores idempotent answers, injects faults
+	// and counts calls; it has its own lock.
+	gw *gwserver.Gateway
+
 	mu          sync.Mutex
-	nonces      map[string]time.Time
-	nonceLog    []nonceEntry
-	idem        map[string]*idemEntry
 	people      map[string]*person // by ID number
 	companies   map[string]*company
 	licenses    []*license
@@ -83,16 +85,8 @@ type Server struct {
 	cases       map[string]*caseRecord
 	caseOrder   []string
 	caseSeq     int
-	faults      map[string]*Fault // by group
-	stats       map[string]*EndpointStats
-	pathCalls   map[string]int
 	callbackURL string
 	deliveries  []*Delivery
-}
-
-type nonceEntry struct {
-	nonce string
-	at    time.Time
 }
 
 // New creates the fake with its demo data, generating credentials when not given.
@@ -119,12 +113,16 @@ func New(opts Options) *Server {
 		httpClient: opts.HTTPClient, retryDelays: opts.CallbackRetryDelays,
 		cat: buildCatalog(),
 		ctx: ctx, cancel: cancel,
-		nonces: map[string]time.Time{}, idem: map[string]*idemEntry{},
 		people: map[string]*person{}, companies: map[string]*company{},
 		codes: map[string]*verifyCode{}, cases: map[string]*caseRecord{},
-		faults: map[string]*Fault{}, stats: map[string]*EndpointStats{}, pathCalls: map[string]int{},
 		callbackURL: opts.CallbackURL,
 	}
+	s.gw = gwserver.New(gwserver.Options{
+		Name: "province", AppKey: opts.AppKey, AppSecret: opts.AppSecret, BasePath: BasePath,
+		MaxSkew: MaxSkew, NonceWindow: NonceWindow, IdempotencyTTL: IdempotencyTTL,
+		ReplayRefusals: true, FaultGroups: faultGroups,
+		Now: s.now, Logger: s.log,
+	})
 	s.seedRegistries(s.now())
 	return s
 }
@@ -168,10 +166,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /sandbox/province/people", s.getPeople)
 	mux.HandleFunc("GET /sandbox/province/companies", s.getCompanies)
 	mux.HandleFunc("GET /sandbox/province/licenses", s.getLicenses)
-	mux.HandleFunc("GET /sandbox/province/faults", s.getFaults)
-	mux.HandleFunc("POST /sandbox/province/faults", s.postFault)
-	mux.HandleFunc("GET /sandbox/province/stats", s.getStats)
-	mux.HandleFunc("DELETE /sandbox/province/stats", s.deleteStats)
+	s.gw.RegisterControls(mux, "/sandbox/province") // faults and stats
 	mux.HandleFunc("GET /sandbox/province/cases", s.getCases)
 	mux.HandleFunc("GET /sandbox/province/cases/{case_number}", s.getCase)
 	mux.HandleFunc("POST /sandbox/province/cases/{case_number}/advance", s.postAdvance)
