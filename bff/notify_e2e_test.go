@@ -83,9 +83,15 @@ func TestReminderJourney(t *testing.T) {
 			Read    bool   `json:"read"`
 		} `json:"items"`
 	}
-	testenv.WaitFor(t, "three messages in the inbox", func() bool {
+	testenv.WaitFor(t, "three messages in the inbox, each sent", func() bool {
 		s.request("GET", "/api/v1/me/notifications", me.Access, nil).JSON(t, &inbox)
-		return len(inbox.Items) == 3
+		sent := 0
+		for _, it := range inbox.Items {
+			if it.Channel != "" {
+				sent++
+			}
+		}
+		return len(inbox.Items) == 3 && sent == 3
 	})
 	rules := map[string]string{}
 	for _, it := range inbox.Items {
@@ -139,6 +145,9 @@ func TestRemindersForBookingCaseAndShipment(t *testing.T) {
 		t.Fatalf("book: %d %s", r.Status, r.Body)
 	}
 	advance(t, fake, number, sbprovince.Advance{Status: "accepted"})
+	// The province's callbacks may overtake each other; a later status wins
+	// and the earlier one is never announced, so wait for this one first.
+	s.waitCase(token, caseID, "accepted", statusIs("accepted"))
 	g := mailItem(t, fake)
 	advance(t, fake, number, sbprovince.Advance{Status: "supplement_requested", Note: "身份证复印件不清晰", Materials: []string{g.Materials[0].ID}})
 	sh := s.bookPickup(token, caseID, "ship")
