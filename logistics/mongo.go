@@ -78,11 +78,14 @@ func (s *MongoStore) SaveShipment(ctx context.Context, next *Shipment, prevVersi
 	return err
 }
 
-// Touch implements Store. It is not guarded: last_checked_at only steers
-// the poller, and a concurrent versioned replace may carry an older value
-// without harm.
+// Touch implements Store. It takes the collection's write lock: on
+// FerretDB an update rewrites the whole document, so an unlocked $set
+// beside a versioned timeline update could write back a stale timeline.
 func (s *MongoStore) Touch(ctx context.Context, id string, at time.Time) error {
-	_, err := s.shipments.UpdateOne(ctx, byID(id), bson.D{{Key: "$set", Value: bson.D{{Key: "last_checked_at", Value: at}}}})
+	err := mongox.Guarded(ctx, s.shipments, func() error {
+		_, err := s.shipments.UpdateOne(ctx, byID(id), bson.D{{Key: "$set", Value: bson.D{{Key: "last_checked_at", Value: at}}}})
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("logistics: touch shipment: %w", err)
 	}

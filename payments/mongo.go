@@ -69,6 +69,15 @@ func notFound(err error, what string) error {
 	return fmt.Errorf("payments: %s: %w", what, err)
 }
 
+// locked runs any write to coll inside mongox.Guarded. On FerretDB every
+// update is a read-modify-write of the whole document, so an unguarded
+// $set (a receipt) running beside a guarded one (a refund reservation) can
+// write back a stale copy and lose the other's change; every write to a
+// collection with guarded writes takes the same lock.
+func locked(ctx context.Context, coll *mongo.Collection, write func() error) error {
+	return mongox.Guarded(ctx, coll, write)
+}
+
 // guarded runs one guarded UpdateOne and reports whether it matched.
 func guarded(ctx context.Context, coll *mongo.Collection, filter, update bson.D) (bool, error) {
 	var matched bool
@@ -106,9 +115,11 @@ func (s *MongoStore) Payment(ctx context.Context, id string) (Payment, error) {
 }
 
 func (s *MongoStore) AddViewer(ctx context.Context, id, userID string) error {
-	_, err := s.payments.UpdateOne(ctx, bson.D{{Key: "_id", Value: id}},
-		bson.D{{Key: "$addToSet", Value: bson.D{{Key: "user_ids", Value: userID}}}})
-	return err
+	return locked(ctx, s.payments, func() error {
+		_, err := s.payments.UpdateOne(ctx, bson.D{{Key: "_id", Value: id}},
+			bson.D{{Key: "$addToSet", Value: bson.D{{Key: "user_ids", Value: userID}}}})
+		return err
+	})
 }
 
 func (s *MongoStore) PaymentsFor(ctx context.Context, userID string, payerIndexes []string, status Status, limit int) ([]Payment, error) {
@@ -164,9 +175,11 @@ func (s *MongoStore) CancelPayment(ctx context.Context, id string, now time.Time
 }
 
 func (s *MongoStore) SetReceipt(ctx context.Context, id string, r Receipt, now time.Time) error {
-	_, err := s.payments.UpdateOne(ctx, bson.D{{Key: "_id", Value: id}},
-		bson.D{{Key: "$set", Value: bson.D{{Key: "receipt", Value: r}, {Key: "confirmed_at", Value: now}, {Key: "updated_at", Value: now}}}})
-	return err
+	return locked(ctx, s.payments, func() error {
+		_, err := s.payments.UpdateOne(ctx, bson.D{{Key: "_id", Value: id}},
+			bson.D{{Key: "$set", Value: bson.D{{Key: "receipt", Value: r}, {Key: "confirmed_at", Value: now}, {Key: "updated_at", Value: now}}}})
+		return err
+	})
 }
 
 func (s *MongoStore) ReserveRefund(ctx context.Context, id string, version int64, amount Fen, now time.Time) (bool, error) {
@@ -213,8 +226,10 @@ func (s *MongoStore) Order(ctx context.Context, id string) (Order, error) {
 }
 
 func (s *MongoStore) SetPrepay(ctx context.Context, id string, p Prepay) error {
-	_, err := s.orders.UpdateOne(ctx, bson.D{{Key: "_id", Value: id}}, bson.D{{Key: "$set", Value: bson.D{{Key: "prepay", Value: p}}}})
-	return err
+	return locked(ctx, s.orders, func() error {
+		_, err := s.orders.UpdateOne(ctx, bson.D{{Key: "_id", Value: id}}, bson.D{{Key: "$set", Value: bson.D{{Key: "prepay", Value: p}}}})
+		return err
+	})
 }
 
 func (s *MongoStore) MarkOrderPaid(ctx context.Context, id string, t Trade, via string) (bool, error) {
@@ -297,26 +312,33 @@ func (s *MongoStore) FinishRefund(ctx context.Context, id string, status RefundS
 }
 
 func (s *MongoStore) MarkRefundRegistered(ctx context.Context, id string) error {
-	_, err := s.refunds.UpdateOne(ctx, bson.D{{Key: "_id", Value: id}}, bson.D{{Key: "$set", Value: bson.D{{Key: "registered", Value: true}}}})
-	return err
+	return locked(ctx, s.refunds, func() error {
+		_, err := s.refunds.UpdateOne(ctx, bson.D{{Key: "_id", Value: id}}, bson.D{{Key: "$set", Value: bson.D{{Key: "registered", Value: true}}}})
+		return err
+	})
 }
 
 func (s *MongoStore) DeleteRefund(ctx context.Context, id string) error {
-	_, err := s.refunds.DeleteOne(ctx, bson.D{{Key: "_id", Value: id}})
-	return err
+	return locked(ctx, s.refunds, func() error {
+		_, err := s.refunds.DeleteOne(ctx, bson.D{{Key: "_id", Value: id}})
+		return err
+	})
 }
 
 func (s *MongoStore) RecordAnomaly(ctx context.Context, a Anomaly) error {
-	_, err := s.anomalies.UpdateOne(ctx, bson.D{{Key: "_id", Value: a.ID}}, bson.D{
-		{Key: "$setOnInsert", Value: bson.D{
-			{Key: "kind", Value: a.Kind}, {Key: "provider", Value: a.Provider}, {Key: "order_id", Value: a.OrderID},
-			{Key: "payment_id", Value: a.PaymentID}, {Key: "transaction_id", Value: a.TransactionID},
-			{Key: "expected", Value: a.Expected}, {Key: "actual", Value: a.Actual}, {Key: "detail", Value: a.Detail},
-			{Key: "first_at", Value: a.FirstAt}, {Key: "resolved", Value: false},
-		}},
-		{Key: "$set", Value: bson.D{{Key: "last_at", Value: a.LastAt}}},
-		{Key: "$inc", Value: bson.D{{Key: "seen", Value: 1}}},
-	}, options.UpdateOne().SetUpsert(true))
+	err := locked(ctx, s.anomalies, func() error {
+		_, err := s.anomalies.UpdateOne(ctx, bson.D{{Key: "_id", Value: a.ID}}, bson.D{
+			{Key: "$setOnInsert", Value: bson.D{
+				{Key: "kind", Value: a.Kind}, {Key: "provider", Value: a.Provider}, {Key: "order_id", Value: a.OrderID},
+				{Key: "payment_id", Value: a.PaymentID}, {Key: "transaction_id", Value: a.TransactionID},
+				{Key: "expected", Value: a.Expected}, {Key: "actual", Value: a.Actual}, {Key: "detail", Value: a.Detail},
+				{Key: "first_at", Value: a.FirstAt}, {Key: "resolved", Value: false},
+			}},
+			{Key: "$set", Value: bson.D{{Key: "last_at", Value: a.LastAt}}},
+			{Key: "$inc", Value: bson.D{{Key: "seen", Value: 1}}},
+		}, options.UpdateOne().SetUpsert(true))
+		return err
+	})
 	if err != nil && !mongox.IsDuplicateKey(err) { // two concurrent upserts: the loser's repeat is not worth a retry
 		return fmt.Errorf("payments: record anomaly: %w", err)
 	}
