@@ -133,3 +133,11 @@ func RandomBytes(n int) []byte {
 	_, _ = rand.Read(b) // never fails (Go 1.24+ panics internally instead)
 	return b
 }
+
+// Mux serves one fake alone on its own mux (for httptest servers in tests
+// and for embedding a single fake).
+func Mux(f Fake) http.Handler {
+	mux := http.NewServeMux()
+	f.Register(mux)
+	return mux
+}

@@ -151,11 +151,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 }
 
 // Handler serves the fake alone.
-func (s *Server) Handler() http.Handler {
-	mux := http.NewServeMux()
-	s.Register(mux)
-	return mux
-}
+func (s *Server) Handler() http.Handler { return fake.Mux(s) }
 
 // Describe implements fake.Fake.
 func (s *Server) Describe() fake.Description {

@@ -184,11 +184,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 }
 
 // Handler serves the fake alone (plain HTTP; see StartTLS for /secapi/).
-func (s *Server) Handler() http.Handler {
-	mux := http.NewServeMux()
-	s.Register(mux)
-	return mux
-}
+func (s *Server) Handler() http.Handler { return fake.Mux(s) }
 
 // Describe implements fake.Fake.
 func (s *Server) Describe() fake.Description {
