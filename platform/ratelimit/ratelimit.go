@@ -1,10 +1,11 @@
 // Package ratelimit limits request rates with counters in Redis (GCRA, via
 // go-redis/redis_rate), so that every replica shares one budget per key.
 //
-// Redis is disposable: when it is down the limiter lets requests through and
-// says so, instead of taking the whole service down with it. Limits that
-// protect money or correctness (e.g. SMS sends per phone) are kept in MongoDB
-// by their domain, not here.
+// Redis is disposable, and losing it must not switch the limits off (a
+// Redis outage would otherwise open login and SMS sends to brute force):
+// while Redis fails, each process counts in memory (local.go) and says so
+// with Result.Degraded. Limits that protect money or correctness (e.g. SMS
+// sends per phone) are kept in MongoDB by their domain, not here.
 package ratelimit
 
 import (
@@ -35,18 +36,21 @@ type Result struct {
 	Allowed    bool
 	Remaining  int
 	RetryAfter time.Duration
-	Degraded   bool // Redis was unreachable; the request was let through
+	// Degraded: Redis was unreachable and this process counted alone (N
+	// replicas then allow up to N times the limit between them).
+	Degraded bool
 }
 
 // Limiter checks keys against limits.
 type Limiter struct {
-	rl   *redis_rate.Limiter
-	keys redisx.Keys
+	rl    *redis_rate.Limiter
+	keys  redisx.Keys
+	local *local
 }
 
 // New builds a limiter on rdb; keys prefixes every counter.
 func New(rdb redis.UniversalClient, keys redisx.Keys) *Limiter {
-	return &Limiter{rl: redis_rate.NewLimiter(rdb), keys: keys}
+	return &Limiter{rl: redis_rate.NewLimiter(rdb), keys: keys, local: newLocal(localKeys)}
 }
 
 // Allow counts one event for key under limit.
@@ -58,7 +62,9 @@ func (l *Limiter) Allow(ctx context.Context, key string, limit Limit) Result {
 	defer cancel()
 	res, err := l.rl.Allow(ctx, l.keys.Key("rl", key), redis_rate.Limit{Rate: limit.Rate, Period: limit.Period, Burst: limit.Burst})
 	if err != nil {
-		return Result{Allowed: true, Degraded: true}
+		r := l.local.allow(key, limit, time.Now())
+		r.Degraded = true
+		return r
 	}
 	return Result{Allowed: res.Allowed > 0, Remaining: res.Remaining, RetryAfter: res.RetryAfter}
 }

@@ -46,10 +46,25 @@ func infraError(err error) bool {
 	return true
 }
 
-func (h *breakerHook) guard(run func() error) error {
+// guarded marks a context whose command already holds the breaker's
+// permission. go-redis sets a fresh connection up (HELLO, AUTH, SELECT)
+// through the client's own hooks, with the context of the command that
+// needed the connection. Guarding those set-up commands again made the
+// half-open probe wait for itself: the breaker allows one call while
+// half-open, the probe was it, so its own HELLO was refused, the probe
+// failed and the breaker opened again — forever, since after an outage
+// every connection is a fresh one. Set-up commands run under their
+// command's guard instead.
+type guarded struct{}
+
+func (h *breakerHook) guard(ctx context.Context, run func(ctx context.Context) error) error {
+	if ctx.Value(guarded{}) != nil {
+		return run(ctx)
+	}
+	ctx = context.WithValue(ctx, guarded{}, true)
 	var callErr error
 	_, err := h.cb.Execute(func() (struct{}, error) {
-		callErr = run()
+		callErr = run(ctx)
 		if infraError(callErr) {
 			return struct{}{}, callErr
 		}
@@ -65,7 +80,7 @@ func (h *breakerHook) DialHook(next redis.DialHook) redis.DialHook { return next
 
 func (h *breakerHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 	return func(ctx context.Context, cmd redis.Cmder) error {
-		err := h.guard(func() error { return next(ctx, cmd) })
+		err := h.guard(ctx, func(ctx context.Context) error { return next(ctx, cmd) })
 		if errors.Is(err, ErrUnavailable) {
 			cmd.SetErr(err)
 		}
@@ -75,7 +90,7 @@ func (h *breakerHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 
 func (h *breakerHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
 	return func(ctx context.Context, cmds []redis.Cmder) error {
-		err := h.guard(func() error { return next(ctx, cmds) })
+		err := h.guard(ctx, func(ctx context.Context) error { return next(ctx, cmds) })
 		if errors.Is(err, ErrUnavailable) {
 			for _, c := range cmds {
 				c.SetErr(err)
