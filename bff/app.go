@@ -75,8 +75,8 @@ type App struct {
 	// publicBase is the base URL outside systems call back (set from
 	// ZWFW_PUBLIC_BASE_URL, or by Listening).
 	publicBase atomic.Value // string
-	// wxpayCert and wxpayRoots come from the sandbox (production reads
-	// WECHATPAY_CERT_P12_FILE and trusts the system roots).
+	// wxpayCert and wxpayRoots come from the embedded sandbox (otherwise
+	// WECHATPAY_CERT_P12_FILE, and WECHATPAY_ROOT_CA_FILE or the system roots).
 	wxpayCert  []byte
 	wxpayRoots *x509.CertPool
 	// alipayPrivate and alipayPublic are PEM keys from the sandbox
@@ -302,6 +302,7 @@ func (a *App) closeAll(ctx context.Context) error {
 func (a *App) Banner() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "zwfw 政务服务 BFF\n")
+	fmt.Fprintf(&b, "  Mode         %s\n", a.cfg.Mode())
 	fmt.Fprintf(&b, "  HTTP API     http://%s/api/v1   (OpenAPI: /api/v1/openapi.json, health: /livez /readyz, metrics: /metrics)\n", a.cfg.Addr)
 	if a.embMongo != nil {
 		fmt.Fprintf(&b, "  MongoDB      embedded FerretDB (SQLite) at %s, files in %s\n", a.embMongo.URI, a.embMongo.Dir)

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"fmt"
 	"os"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -12,8 +11,11 @@ import (
 
 // Config is everything zwfw reads at start-up. It comes from environment
 // variables, optionally preceded by a KEY=VALUE file named by ZWFW_CONFIG_FILE
-// (the environment wins). The table in README.md lists every variable.
+// (the environment wins). Every variable is declared once, in settings
+// (config_table.go): its name, default, meaning and when production needs
+// it. README.md's configuration table is generated from there.
 type Config struct {
+	ConfigFile    string // ZWFW_CONFIG_FILE
 	Addr          string // ZWFW_ADDR
 	DataDir       string // ZWFW_DATA_DIR: embedded MongoDB files and generated keys
 	MongoURI      string // MONGODB_URI; empty = embedded FerretDB
@@ -21,9 +23,13 @@ type Config struct {
 	RedisURL      string // REDIS_URL; empty = embedded miniredis
 	RedisPrefix   string // ZWFW_REDIS_PREFIX
 
-	Sandbox     bool   // ZWFW_SANDBOX=on|off; default on unless WeChat credentials are set
+	// Sandbox runs the outside-system fakes in-process: by default only for
+	// the embedded default (no MONGODB_URI), else only with ZWFW_SANDBOX=on.
+	Sandbox     bool   // ZWFW_SANDBOX
 	SandboxAddr string // ZWFW_SANDBOX_ADDR
-	SeedDemo    bool   // ZWFW_SEED_DEMO; default on with the sandbox
+	// SeedDemo seeds demo data: by default only for the embedded default
+	// with the sandbox; never into a real MongoDB unless ZWFW_SEED_DEMO=on.
+	SeedDemo bool // ZWFW_SEED_DEMO
 
 	LogLevel        string        // ZWFW_LOG_LEVEL: debug|info|warn|error
 	BodyLimit       int           // ZWFW_BODY_LIMIT: max request body in bytes (uploads included)
@@ -77,6 +83,9 @@ type Config struct {
 	WeChatPayAppAppID      string // WECHATPAY_APP_APPID: the mobile app's open-platform app id
 	WeChatPaySignType      string // WECHATPAY_SIGN_TYPE: MD5 (default) | HMAC-SHA256
 	WeChatPayCertFile      string // WECHATPAY_CERT_P12_FILE: the merchant's apiclient_cert.p12
+	// WeChatPayRootCAFile (PEM) is what the /secapi/ server's certificate is
+	// checked against; empty = the system roots.
+	WeChatPayRootCAFile string // WECHATPAY_ROOT_CA_FILE
 
 	AlipayAppID          string // ALIPAY_APP_ID
 	AlipayPrivateKeyFile string // ALIPAY_APP_PRIVATE_KEY_FILE (PEM)
@@ -138,6 +147,25 @@ func (c Config) EmbeddedMongo() bool { return c.MongoURI == "" }
 // EmbeddedRedis reports whether zwfw starts its own miniredis.
 func (c Config) EmbeddedRedis() bool { return c.RedisURL == "" }
 
+// Mode is the one-line description of what zwfw talks to, for the banner.
+func (c Config) Mode() string {
+	switch {
+	case c.Sandbox && c.EmbeddedMongo():
+		return "sandbox: embedded default, fake outside systems in-process" + demoNote(c.SeedDemo)
+	case c.Sandbox:
+		return "sandbox on a real MongoDB (ZWFW_SANDBOX=on): fake outside systems in-process, no real payments" + demoNote(c.SeedDemo)
+	default:
+		return "production: every outside system at its configured endpoint" + demoNote(c.SeedDemo)
+	}
+}
+
+func demoNote(seed bool) string {
+	if seed {
+		return ", demo data seeded"
+	}
+	return ", no demo data"
+}
+
 // LoadConfig reads the configuration from getenv (os.Getenv in production).
 func LoadConfig(getenv func(string) string) (Config, error) {
 	env := getenv
@@ -153,129 +181,45 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 			return file[k]
 		}
 	}
-	p := parser{env: env}
-	c := Config{
-		Addr:          p.str("ZWFW_ADDR", "127.0.0.1:8080"),
-		DataDir:       p.str("ZWFW_DATA_DIR", "./data"),
-		MongoURI:      p.str("MONGODB_URI", ""),
-		MongoDatabase: p.str("MONGODB_DATABASE", "zwfw"),
-		RedisURL:      p.str("REDIS_URL", ""),
-		RedisPrefix:   p.str("ZWFW_REDIS_PREFIX", "zwfw:"),
-		SandboxAddr:   p.str("ZWFW_SANDBOX_ADDR", "127.0.0.1:8090"),
-
-		LogLevel:        p.str("ZWFW_LOG_LEVEL", "info"),
-		BodyLimit:       p.int("ZWFW_BODY_LIMIT", 12<<20),
-		JSONBodyLimit:   p.int("ZWFW_JSON_BODY_LIMIT", 1<<20),
-		CORSOrigins:     p.str("ZWFW_CORS_ORIGINS", "http://localhost:5173,http://127.0.0.1:5173"),
-		TrustedProxies:  p.str("ZWFW_TRUSTED_PROXIES", ""),
-		ShutdownTimeout: p.duration("ZWFW_SHUTDOWN_TIMEOUT", 20*time.Second),
-
-		RatePerIP:    p.int("ZWFW_RATE_PER_IP", 600),
-		RatePerUser:  p.int("ZWFW_RATE_PER_USER", 300),
-		RateLoginIP:  p.int("ZWFW_RATE_LOGIN_PER_IP", 30),
-		RateSMSPerIP: p.int("ZWFW_RATE_SMS_PER_IP", 20),
-
-		JWTSecret:     p.str("ZWFW_JWT_SECRET", ""),
-		SM4Key:        p.str("ZWFW_SM4_KEY", ""),
-		BlindIndexKey: p.str("ZWFW_BLIND_INDEX_KEY", ""),
-
-		WeChatAPIBase:   p.str("WECHAT_API_BASE", ""),
-		WeChatAppID:     p.str("WECHAT_MINIPROGRAM_APPID", ""),
-		WeChatAppSecret: p.str("WECHAT_MINIPROGRAM_SECRET", ""),
-
-		SMSEndpoint:        p.str("SMS_ENDPOINT", "https://dysmsapi.aliyuncs.com"),
-		SMSAccessKeyID:     p.str("SMS_ACCESS_KEY_ID", ""),
-		SMSAccessKeySecret: p.str("SMS_ACCESS_KEY_SECRET", ""),
-		SMSSignName:        p.str("SMS_SIGN_NAME", ""),
-		SMSTemplateLogin:   p.str("SMS_TEMPLATE_LOGIN", ""),
-
-		ProvinceBaseURL:       p.str("PROVINCE_BASE_URL", ""),
-		ProvinceAppKey:        p.str("PROVINCE_APP_KEY", ""),
-		ProvinceAppSecret:     p.str("PROVINCE_APP_SECRET", ""),
-		ProvinceSignMethod:    p.str("PROVINCE_SIGN_METHOD", "HMAC-SM3"),
-		ProvinceCacheFresh:    p.duration("PROVINCE_CACHE_FRESH", 5*time.Minute),
-		ProvinceCacheMaxStale: p.duration("PROVINCE_CACHE_MAX_STALE", 24*time.Hour),
-		ProvinceBreakerOpen:   p.duration("PROVINCE_BREAKER_OPEN_TIMEOUT", 15*time.Second),
-
-		JobConcurrency: p.int("ZWFW_JOB_CONCURRENCY", 4),
-
-		CasePollEvery:      p.duration("ZWFW_CASE_POLL_EVERY", 5*time.Minute),
-		CasePollStaleAfter: p.duration("ZWFW_CASE_POLL_STALE_AFTER", 30*time.Minute),
-
-		PublicBaseURL: p.str("ZWFW_PUBLIC_BASE_URL", ""),
-		H5ReturnURL:   p.str("ZWFW_H5_RETURN_URL", ""),
-
-		WeChatPayAPIBase:       p.str("WECHATPAY_API_BASE", ""),
-		WeChatPaySecureAPIBase: p.str("WECHATPAY_SECURE_API_BASE", ""),
-		WeChatPayMchID:         p.str("WECHATPAY_MCH_ID", ""),
-		WeChatPayKey:           p.str("WECHATPAY_API_KEY", ""),
-		WeChatPayAppAppID:      p.str("WECHATPAY_APP_APPID", ""),
-		WeChatPaySignType:      p.str("WECHATPAY_SIGN_TYPE", "MD5"),
-		WeChatPayCertFile:      p.str("WECHATPAY_CERT_P12_FILE", ""),
-
-		AlipayAppID:          p.str("ALIPAY_APP_ID", ""),
-		AlipayPrivateKeyFile: p.str("ALIPAY_APP_PRIVATE_KEY_FILE", ""),
-		AlipayPublicKeyFile:  p.str("ALIPAY_PUBLIC_KEY_FILE", ""),
-		AlipayGateway:        p.str("ALIPAY_GATEWAY", ""),
-
-		NonTaxBaseURL:    p.str("NONTAX_BASE_URL", ""),
-		NonTaxAppKey:     p.str("NONTAX_APP_KEY", ""),
-		NonTaxAppSecret:  p.str("NONTAX_APP_SECRET", ""),
-		NonTaxSignMethod: p.str("NONTAX_SIGN_METHOD", "HMAC-SM3"),
-
-		PayOrderTTL:   p.duration("ZWFW_PAY_ORDER_TTL", 30*time.Minute),
-		PayQueryAfter: p.duration("ZWFW_PAY_QUERY_AFTER", 5*time.Minute),
-		PayQueryEvery: p.duration("ZWFW_PAY_QUERY_EVERY", 2*time.Minute),
-
-		CourierBaseURL:         p.str("COURIER_BASE_URL", ""),
-		CourierCustomer:        p.str("KUAIDI100_CUSTOMER", ""),
-		CourierKey:             p.str("KUAIDI100_KEY", ""),
-		CourierSecret:          p.str("KUAIDI100_SECRET", ""),
-		CourierCarrier:         p.str("COURIER_CARRIER", "ems"),
-		HallMailPhone:          p.str("ZWFW_HALL_MAIL_PHONE", ""),
-		HallProvince:           p.str("ZWFW_HALL_PROVINCE", "福建省"),
-		ShipmentPollEvery:      p.duration("ZWFW_SHIPMENT_POLL_EVERY", 5*time.Minute),
-		ShipmentPollStaleAfter: p.duration("ZWFW_SHIPMENT_POLL_STALE_AFTER", 30*time.Minute),
-		SandboxCourierStep:     p.duration("ZWFW_SANDBOX_COURIER_STEP", 2*time.Minute),
+	var c Config
+	for _, s := range settings {
+		v := strings.TrimSpace(env(s.name))
+		if v == "" {
+			v = s.def
+		}
+		if err := s.read(&c, v); err != nil {
+			return Config{}, fmt.Errorf("%s: %w, got %q", s.name, err, v)
+		}
 	}
-	c.Sandbox = p.bool("ZWFW_SANDBOX", c.WeChatAppID == "")
-	c.SeedDemo = p.bool("ZWFW_SEED_DEMO", c.Sandbox)
+	// The modes are explicit: only the embedded default asks for the
+	// sandbox, and demo data goes only where the sandbox is embedded too.
+	sandbox, err := onOff(env("ZWFW_SANDBOX"), c.EmbeddedMongo())
+	if err != nil {
+		return Config{}, fmt.Errorf("ZWFW_SANDBOX: %w", err)
+	}
+	c.Sandbox = sandbox
+	if c.SeedDemo, err = onOff(env("ZWFW_SEED_DEMO"), c.EmbeddedMongo() && c.Sandbox); err != nil {
+		return Config{}, fmt.Errorf("ZWFW_SEED_DEMO: %w", err)
+	}
 	if c.Sandbox && c.HallMailPhone == "" {
 		c.HallMailPhone = "13959100000" // the sandbox halls' mail desk (a made-up mobile; the sandbox courier needs one)
-	}
-	if p.err != nil {
-		return Config{}, p.err
 	}
 	return c, c.validate()
 }
 
 func (c Config) validate() error {
-	if !c.Sandbox {
-		var missing []string
-		for name, v := range map[string]string{
-			"WECHAT_MINIPROGRAM_APPID": c.WeChatAppID, "WECHAT_MINIPROGRAM_SECRET": c.WeChatAppSecret,
-			"SMS_ACCESS_KEY_ID": c.SMSAccessKeyID, "SMS_ACCESS_KEY_SECRET": c.SMSAccessKeySecret,
-			"SMS_SIGN_NAME": c.SMSSignName, "SMS_TEMPLATE_LOGIN": c.SMSTemplateLogin,
-			"PROVINCE_BASE_URL": c.ProvinceBaseURL, "PROVINCE_APP_KEY": c.ProvinceAppKey, "PROVINCE_APP_SECRET": c.ProvinceAppSecret,
-			"WECHATPAY_MCH_ID": c.WeChatPayMchID, "WECHATPAY_API_KEY": c.WeChatPayKey, "WECHATPAY_APP_APPID": c.WeChatPayAppAppID,
-			"WECHATPAY_CERT_P12_FILE": c.WeChatPayCertFile, "ALIPAY_APP_ID": c.AlipayAppID,
-			"ALIPAY_APP_PRIVATE_KEY_FILE": c.AlipayPrivateKeyFile, "ALIPAY_PUBLIC_KEY_FILE": c.AlipayPublicKeyFile,
-			"NONTAX_BASE_URL": c.NonTaxBaseURL, "NONTAX_APP_KEY": c.NonTaxAppKey, "NONTAX_APP_SECRET": c.NonTaxAppSecret,
-			"ZWFW_PUBLIC_BASE_URL": c.PublicBaseURL, "KUAIDI100_CUSTOMER": c.CourierCustomer, "KUAIDI100_KEY": c.CourierKey,
-			"KUAIDI100_SECRET": c.CourierSecret, "ZWFW_HALL_MAIL_PHONE": c.HallMailPhone,
-			"JPUSH_APP_KEY": c.PushAppKey, "JPUSH_MASTER_SECRET": c.PushMasterSecret,
-		} {
-			if v == "" {
-				missing = append(missing, name)
-			}
-		}
-		if len(missing) > 0 {
-			return fmt.Errorf("with ZWFW_SANDBOX=off these must be set: %s", strings.Join(slices.Sorted(slices.Values(missing)), ", "))
+	var missing []string
+	for _, s := range settings {
+		if s.requiredIn(c) && strings.TrimSpace(s.value(c)) == "" {
+			missing = append(missing, s.name)
 		}
 	}
-	if !c.EmbeddedMongo() && (c.JWTSecret == "" || c.SM4Key == "" || c.BlindIndexKey == "") {
-		// Generated keys are per data dir: replicas sharing a real MongoDB must share keys.
-		return fmt.Errorf("with MONGODB_URI set, ZWFW_JWT_SECRET, ZWFW_SM4_KEY and ZWFW_BLIND_INDEX_KEY must be set")
+	if len(missing) > 0 {
+		why := "with ZWFW_SANDBOX=off"
+		if !c.EmbeddedMongo() {
+			why = "with MONGODB_URI set and the sandbox off (ZWFW_SANDBOX=on only for a test deployment)"
+		}
+		return fmt.Errorf("%s these must be set: %s", why, strings.Join(missing, ", "))
 	}
 	if c.BodyLimit < c.JSONBodyLimit {
 		return fmt.Errorf("ZWFW_BODY_LIMIT (%d) must not be below ZWFW_JSON_BODY_LIMIT (%d)", c.BodyLimit, c.JSONBodyLimit)
@@ -283,62 +227,33 @@ func (c Config) validate() error {
 	return nil
 }
 
-type parser struct {
-	env func(string) string
-	err error
+// onOff parses a switch; empty means def.
+func onOff(v string, def bool) (bool, error) {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "":
+		return def, nil
+	case "1", "true", "on", "yes":
+		return true, nil
+	case "0", "false", "off", "no":
+		return false, nil
+	}
+	return def, fmt.Errorf("want on or off, got %q", v)
 }
 
-func (p *parser) str(key, def string) string {
-	if v := strings.TrimSpace(p.env(key)); v != "" {
-		return v
-	}
-	return def
-}
-
-func (p *parser) int(key string, def int) int {
-	v := strings.TrimSpace(p.env(key))
-	if v == "" {
-		return def
-	}
+func parseCount(v string) (int, error) {
 	n, err := strconv.Atoi(v)
 	if err != nil || n < 0 {
-		p.fail(fmt.Errorf("%s: want a non-negative integer, got %q", key, v))
-		return def
+		return 0, fmt.Errorf("want a non-negative integer")
 	}
-	return n
+	return n, nil
 }
 
-func (p *parser) bool(key string, def bool) bool {
-	switch strings.ToLower(strings.TrimSpace(p.env(key))) {
-	case "":
-		return def
-	case "1", "true", "on", "yes", "embedded":
-		return true
-	case "0", "false", "off", "no":
-		return false
-	default:
-		p.fail(fmt.Errorf("%s: want on or off, got %q", key, p.env(key)))
-		return def
-	}
-}
-
-func (p *parser) duration(key string, def time.Duration) time.Duration {
-	v := strings.TrimSpace(p.env(key))
-	if v == "" {
-		return def
-	}
+func parseDuration(v string) (time.Duration, error) {
 	d, err := time.ParseDuration(v)
-	if err != nil {
-		p.fail(fmt.Errorf("%s: want a duration like 20s, got %q", key, v))
-		return def
+	if err != nil || d < 0 {
+		return 0, fmt.Errorf("want a duration like 20s")
 	}
-	return d
-}
-
-func (p *parser) fail(err error) {
-	if p.err == nil {
-		p.err = err
-	}
+	return d, nil
 }
 
 // readEnvFile reads KEY=VALUE lines; blank lines and # comments are skipped.
@@ -355,6 +270,7 @@ func readEnvFile(path string) (map[string]string, error) {
 		if line == "" || strings.HasPrefix(line, "#") {
 			continue
 		}
+		line = strings.TrimPrefix(line, "export ")
 		k, v, ok := strings.Cut(line, "=")
 		if !ok {
 			return nil, fmt.Errorf("ZWFW_CONFIG_FILE %s:%d: want KEY=VALUE", path, n)

@@ -115,6 +115,12 @@ func start(t testing.TB, opts ...option) *server {
 	for _, o := range opts {
 		o(&cfg)
 	}
+	return launch(t, cfg)
+}
+
+// launch runs zwfw with cfg on a free port until the test ends.
+func launch(t testing.TB, cfg bff.Config) *server {
+	t.Helper()
 	logOut := io.Discard
 	if os.Getenv("ZWFW_TEST_LOG") != "" {
 		logOut = os.Stderr

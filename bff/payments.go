@@ -2,6 +2,7 @@ package bff
 
 import (
 	"context"
+	"crypto/x509"
 	"fmt"
 	"net/http"
 	"os"
@@ -93,9 +94,22 @@ func (a *App) weChatPay() (*wechatpay.Client, error) {
 		}
 		cert = b
 	}
+	roots := a.wxpayRoots
+	if roots == nil && a.cfg.WeChatPayRootCAFile != "" {
+		// A private CA (the standalone sandbox's, or a corporate TLS
+		// proxy's) is trusted through configuration, not code.
+		b, err := os.ReadFile(a.cfg.WeChatPayRootCAFile)
+		if err != nil {
+			return nil, fmt.Errorf("WECHATPAY_ROOT_CA_FILE: %w", err)
+		}
+		roots = x509.NewCertPool()
+		if !roots.AppendCertsFromPEM(b) {
+			return nil, fmt.Errorf("WECHATPAY_ROOT_CA_FILE %s: no PEM certificate in it", a.cfg.WeChatPayRootCAFile)
+		}
+	}
 	return wechatpay.New(wechatpay.Config{
 		MiniProgramAppID: a.cfg.WeChatAppID, AppAppID: a.cfg.WeChatPayAppAppID, MchID: a.cfg.WeChatPayMchID,
-		Key: a.cfg.WeChatPayKey, SignType: a.cfg.WeChatPaySignType, CertP12: cert, RootCAs: a.wxpayRoots,
+		Key: a.cfg.WeChatPayKey, SignType: a.cfg.WeChatPaySignType, CertP12: cert, RootCAs: roots,
 		SecureAPIBase: a.cfg.WeChatPaySecureAPIBase, Timeout: 10 * time.Second,
 		Now: a.cfg.SandboxClock, // whether a day's bill should exist: the sandbox's day when a test steps it
 	})

@@ -1,9 +1,13 @@
-// Command sandbox runs the fakes of zwfw's outside systems (WeChat API, SMS
-// gateway) alone, on one HTTP server, with credentials generated at start-up.
-// It prints the environment a zwfw process needs to use it, and stops on
-// SIGINT/SIGTERM. zwfw can also embed the same sandbox (ZWFW_SANDBOX=on).
+// Command sandbox runs the fakes of zwfw's outside systems alone, on one
+// HTTP server, with credentials generated at start-up. It prints the
+// environment a zwfw process needs to use it as a deployment uses the real
+// systems (ZWFW_SANDBOX=off), writes the key material that environment
+// names (the WeChat Pay merchant's p12 and the CA of its /secapi/ listener,
+// the Alipay keys) into -out, together with zwfw.env (a ZWFW_CONFIG_FILE),
+// and stops on SIGINT/SIGTERM. zwfw can also embed the same sandbox
+// (ZWFW_SANDBOX=on).
 //
-//	go run ./cmd/sandbox [-addr 127.0.0.1:8090] [-sms-flow-control=false]
+//	go run ./cmd/sandbox [-addr 127.0.0.1:8090] [-out DIR] [-sms-flow-control=false]
 package main
 
 import (
@@ -20,6 +24,7 @@ import (
 	"syscall"
 	"time"
 
+	"zwfw/notify"
 	"zwfw/sandbox"
 	"zwfw/sandbox/sms"
 )
@@ -46,12 +51,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	fs.StringVar(&addr, "addr", addr, "listen address (env SANDBOX_ADDR); port 0 picks a free port")
 	flowControl := fs.Bool("sms-flow-control", true, "apply Aliyun's per-phone SMS limits (1/minute, 5/hour, 10/day)")
+	outDir := fs.String("out", "", "where to write the key files and zwfw.env (default a private directory under the temp dir)")
+	courierStep := fs.Duration("courier-step", 0, "move every parcel one step this often (0: only the controls move them)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	if *outDir == "" {
+		*outDir = filepath.Join(os.TempDir(), fmt.Sprintf("zwfw-sandbox-%d", os.Getpid()))
+	}
 
 	log := slog.New(slog.NewTextHandler(stderr, nil))
-	opts := sandbox.Options{Logger: log}
+	opts := sandbox.Options{Logger: log, CourierAutoAdvance: *courierStep}
 	if !*flowControl {
 		opts.SMSFlowControl = &sms.FlowControl{}
 	}
@@ -59,7 +69,22 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err := s.Start(addr); err != nil {
 		return fmt.Errorf("listen on %s: %w", addr, err)
 	}
-	printBanner(stdout, s)
+	// The SMS account's approved templates: zwfw's reminders, as a
+	// deployment has them approved at Aliyun.
+	for _, t := range notify.SMSTemplateSpecs() {
+		s.SMSGateway().AddTemplate(sms.Template{Code: t.Code, Name: t.Name, Kind: sms.KindNotification, Content: t.Content})
+	}
+	env, err := s.DeploymentEnv(*outDir)
+	if err != nil {
+		_ = s.Close(context.Background())
+		return fmt.Errorf("write the deployment's files: %w", err)
+	}
+	envFile := filepath.Join(*outDir, "zwfw.env")
+	if err := os.WriteFile(envFile, []byte(sandbox.EnvFile(env)), 0o600); err != nil {
+		_ = s.Close(context.Background())
+		return err
+	}
+	printBanner(stdout, s, env, envFile)
 
 	<-ctx.Done()
 	log.Info("shutting down")
@@ -73,69 +98,23 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 // printBanner shows where the sandbox is, its (fake, freshly generated)
 // credentials and the environment for zwfw.
-func printBanner(w io.Writer, s *sandbox.Sandbox) {
+func printBanner(w io.Writer, s *sandbox.Sandbox, env []sandbox.Setting, envFile string) {
 	url, wx, sm := s.URL(), s.WeChat(), s.SMS()
 	fmt.Fprintf(w, "zwfw sandbox: fakes of the outside systems (state in memory, lost on exit)\n")
 	fmt.Fprintf(w, "  URL     %s   (index: %s/sandbox/)\n", url, url)
 	fmt.Fprintf(w, "  WeChat  appid %s  secret %s\n", wx.AppID, wx.AppSecret)
 	fmt.Fprintf(w, "  SMS     access key %s  secret %s  sign name %s  login template %s\n",
 		sm.AccessKeyID, sm.AccessKeySecret, sm.SignName, sm.LoginTemplateCode)
-	fmt.Fprintf(w, "\n# Environment for a zwfw process using this sandbox (credentials change at every start):\n")
-	for _, kv := range [][2]string{
-		{"ZWFW_SANDBOX", "off"}, // this sandbox replaces the embedded one
-		{"WECHAT_API_BASE", url},
-		{"WECHAT_MINIPROGRAM_APPID", wx.AppID},
-		{"WECHAT_MINIPROGRAM_SECRET", wx.AppSecret},
-		{"SMS_ENDPOINT", url},
-		{"SMS_ACCESS_KEY_ID", sm.AccessKeyID},
-		{"SMS_ACCESS_KEY_SECRET", sm.AccessKeySecret},
-		{"SMS_SIGN_NAME", sm.SignName},
-		{"SMS_TEMPLATE_LOGIN", sm.LoginTemplateCode},
-		{"PROVINCE_BASE_URL", s.Province().BaseURL},
-		{"PROVINCE_APP_KEY", s.Province().AppKey},
-		{"PROVINCE_APP_SECRET", s.Province().AppSecret},
-		{"NONTAX_BASE_URL", s.NonTax().BaseURL},
-		{"NONTAX_APP_KEY", s.NonTax().AppKey},
-		{"NONTAX_APP_SECRET", s.NonTax().AppSecret},
-		{"WECHATPAY_API_BASE", url},
-		{"WECHATPAY_SECURE_API_BASE", s.WeChatPay().SecureBaseURL},
-		{"WECHATPAY_MCH_ID", s.WeChatPay().MchID},
-		{"WECHATPAY_API_KEY", s.WeChatPay().APIKey},
-		{"WECHATPAY_APP_APPID", s.WeChatPay().AppAppID},
-		{"WECHATPAY_CERT_P12_FILE", secretFile("apiclient_cert.p12", s.WeChatPay().CertP12)},
-		{"JPUSH_BASE_URL", s.Push().BaseURL},
-		{"JPUSH_APP_KEY", s.Push().AppKey},
-		{"JPUSH_MASTER_SECRET", s.Push().MasterSecret},
-		{"COURIER_BASE_URL", s.Courier().BaseURL},
-		{"KUAIDI100_CUSTOMER", s.Courier().Customer},
-		{"KUAIDI100_KEY", s.Courier().Key},
-		{"KUAIDI100_SECRET", s.Courier().Secret},
-		{"ALIPAY_APP_ID", s.Alipay().AppID},
-		{"ALIPAY_GATEWAY", s.Alipay().GatewayURL},
-		{"ALIPAY_APP_PRIVATE_KEY_FILE", secretFile("alipay_app_private_key.pem", []byte(s.Alipay().AppPrivateKeyPEM))},
-		{"ALIPAY_PUBLIC_KEY_FILE", secretFile("alipay_public_key.pem", []byte(s.Alipay().AlipayPublicKeyPEM))},
-	} {
-		fmt.Fprintf(w, "export %s=%s\n", kv[0], shellQuote(kv[1]))
+	fmt.Fprintf(w, "\n# Environment for a zwfw process using this sandbox (credentials change at every start);\n")
+	fmt.Fprintf(w, "# also written to %s (ZWFW_CONFIG_FILE=%s). Add zwfw's own settings:\n", envFile, envFile)
+	fmt.Fprintf(w, "# MONGODB_URI and the three keys, ZWFW_PUBLIC_BASE_URL, ZWFW_HALL_MAIL_PHONE.\n")
+	for _, kv := range env {
+		fmt.Fprintf(w, "export %s=%s\n", kv.Name, shellQuote(kv.Value))
 	}
 	fmt.Fprintf(w, "\n# Try:\n")
 	fmt.Fprintf(w, "#   curl -s -XPOST %s/sandbox/wechat/codes -d '{\"name\":\"zhangsan\"}'   (or log in with code \"test:zhangsan\")\n", url)
 	fmt.Fprintf(w, "#   curl -s '%s/sandbox/sms/messages?phone=13800138000'\n", url)
-}
-
-// secretFile writes key material the sandbox generated to a private temp
-// file (zwfw reads certificates and keys from files) and returns its path.
-// The /secapi/ listener's CA is not trusted by a separate zwfw process, so
-// refunds work only with the embedded sandbox.
-func secretFile(name string, b []byte) string {
-	dir := filepath.Join(os.TempDir(), fmt.Sprintf("zwfw-sandbox-%d", os.Getpid()))
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return ""
-	}
-	path := filepath.Join(dir, name)
-	if err := os.WriteFile(path, b, 0o600); err != nil {
-		return ""
-	}
-	return path
+	fmt.Fprintf(w, "#   curl -s -XPOST %s/sandbox/province/callback -d '{\"url\":\"http://127.0.0.1:8080/api/v1/callbacks/province\"}'   (where the province calls zwfw back)\n", url)
 }
 
 // shellQuote single-quotes v for a POSIX shell.

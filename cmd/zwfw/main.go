@@ -5,6 +5,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"log/slog"
 	"net"
@@ -25,6 +26,16 @@ func main() {
 }
 
 func run() error {
+	printTable := flag.Bool("print-config-table", false, "print README.md's configuration table (from the declarations in bff/config_table.go) and exit")
+	writeTable := flag.String("write-config-table", "", "rewrite the configuration table in this README file and exit")
+	flag.Parse()
+	switch {
+	case *printTable:
+		fmt.Print(bff.ConfigTableMarkdown())
+		return nil
+	case *writeTable != "":
+		return writeConfigTable(*writeTable)
+	}
 	cfg, err := bff.LoadConfig(os.Getenv)
 	if err != nil {
 		return err
@@ -61,6 +72,19 @@ func run() error {
 	}
 	log.Info("stopped")
 	return err
+}
+
+// writeConfigTable replaces the configuration table between README's markers.
+func writeConfigTable(path string) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	updated, _, err := bff.ReplaceConfigTable(string(b))
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, []byte(updated), 0o644)
 }
 
 func parseLevel(s string) slog.Level {

@@ -7,6 +7,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/pem"
 	"fmt"
 	"math/big"
 	"net"
@@ -21,6 +22,7 @@ import (
 // (apiclient_cert.p12, password = mch_id).
 type pki struct {
 	roots      *x509.CertPool // trusts ca: the client's RootCAs and the server's ClientCAs
+	caPEM      []byte         // ca, for a separate process to trust (WECHATPAY_ROOT_CA_FILE)
 	serverCert tls.Certificate
 	p12        []byte
 }
@@ -108,6 +110,7 @@ func newPKI(mchID string) (*pki, error) {
 	roots.AddCert(ca)
 	return &pki{
 		roots:      roots,
+		caPEM:      pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}),
 		serverCert: tls.Certificate{Certificate: [][]byte{srvDER, caDER}, PrivateKey: srvKey},
 		p12:        p12,
 	}, nil

@@ -163,6 +163,10 @@ func (s *Server) MerchantP12() []byte { return append([]byte(nil), s.pki.p12...)
 // certificate (and the merchant's).
 func (s *Server) RootCAs() *x509.CertPool { return s.pki.roots.Clone() }
 
+// RootCAPEM is the same CA as PEM, for a zwfw in another process to trust
+// through its configuration (WECHATPAY_ROOT_CA_FILE).
+func (s *Server) RootCAPEM() []byte { return append([]byte(nil), s.pki.caPEM...) }
+
 // Register adds the emulated API routes and the /sandbox/wechatpay/
 // controls to mux. /secapi/ routes answer only on the StartTLS listener.
 func (s *Server) Register(mux *http.ServeMux) {
