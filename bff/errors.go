@@ -46,7 +46,9 @@ func fromFiber(fe *fiber.Error) *apperr.Error {
 // errorHandler is the single place where errors become HTTP responses:
 // the status comes from the error's kind, the body is the envelope, and
 // internal causes go to the log only.
-func errorHandler(log *slog.Logger) fiber.ErrorHandler {
+// allowed names the methods a path is served with (the Allow header of a
+// 405); nil until the route table is built.
+func errorHandler(log *slog.Logger, allowed func(path string) string) fiber.ErrorHandler {
 	return func(c *fiber.Ctx, err error) error {
 		var e *apperr.Error
 		var fe *fiber.Error
@@ -58,6 +60,13 @@ func errorHandler(log *slog.Logger) fiber.ErrorHandler {
 			e = apperr.Internal.WithCause(err)
 		}
 		status := e.Kind.HTTPStatus()
+		if errors.Is(e, apperr.MethodNotAllowed) {
+			// RFC 9110: 405 names the methods the resource does support.
+			status = fiber.StatusMethodNotAllowed
+			if allowed != nil {
+				c.Set(fiber.HeaderAllow, allowed(c.Path()))
+			}
+		}
 		rid := handlers.RequestID(c)
 		if rid == "" {
 			// Errors raised before the middleware ran (e.g. body over the server limit).

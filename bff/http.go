@@ -23,13 +23,14 @@ import (
 func (a *App) buildHTTP() (*fiber.App, error) {
 	cfg := a.cfg
 	proxies := splitList(cfg.TrustedProxies)
+	var methods *allowIndex // the route table's, once built
 	app := fiber.New(fiber.Config{
 		AppName:                 "zwfw",
 		BodyLimit:               cfg.BodyLimit,
 		ReadTimeout:             30 * time.Second,
 		WriteTimeout:            30 * time.Second,
 		IdleTimeout:             120 * time.Second,
-		ErrorHandler:            errorHandler(a.log),
+		ErrorHandler:            errorHandler(a.log, func(path string) string { return methods.allow(path) }),
 		DisableStartupMessage:   true,
 		EnableTrustedProxyCheck: len(proxies) > 0,
 		TrustedProxies:          proxies,
@@ -179,6 +180,7 @@ func (a *App) buildHTTP() (*fiber.App, error) {
 	api.Get("/admin/calendar", append(signedIn(identity.RoleAdmin), calH.Show)...)
 	api.Put("/admin/calendar/overrides/:date", append(signedIn(identity.RoleAdmin), calH.PutOverride)...)
 
+	methods = newAllowIndex(app.GetRoutes(true))
 	return app, nil
 }
 
