@@ -18,16 +18,17 @@ type Kind int
 // The kinds of failure. Keep the list short: a new failure usually needs a new
 // Code, not a new Kind.
 const (
-	KindInternal     Kind = iota // a bug or an unexpected driver error; never shown in detail
-	KindInvalid                  // the request is malformed or fails validation
-	KindUnauthorized             // no, bad or expired credentials
-	KindForbidden                // authenticated but not allowed
-	KindNotFound                 // the thing does not exist (or is not the caller's)
-	KindConflict                 // the current state does not allow the change
-	KindTooLarge                 // the body is over the limit
-	KindTooMany                  // a rate or quota limit was hit
-	KindUnavailable              // a dependency (outside system, database) is down
-	KindUpstream                 // an outside system answered with an error
+	KindInternal      Kind = iota // a bug or an unexpected driver error; never shown in detail
+	KindInvalid                   // the request is malformed or fails validation
+	KindUnauthorized              // no, bad or expired credentials
+	KindForbidden                 // authenticated but not allowed
+	KindNotFound                  // the thing does not exist (or is not the caller's)
+	KindConflict                  // the current state does not allow the change
+	KindTooLarge                  // the body is over the limit
+	KindTooMany                   // a rate or quota limit was hit
+	KindUnavailable               // a dependency (outside system, database) is down
+	KindUpstream                  // an outside system answered with an error
+	KindUnprocessable             // well-formed, but contradicts an earlier request (an Idempotency-Key reused for another body)
 )
 
 // HTTPStatus is the single place where a kind of failure becomes an HTTP status.
@@ -51,6 +52,8 @@ func (k Kind) HTTPStatus() int {
 		return http.StatusServiceUnavailable
 	case KindUpstream:
 		return http.StatusBadGateway
+	case KindUnprocessable:
+		return http.StatusUnprocessableEntity
 	default:
 		return http.StatusInternalServerError
 	}
@@ -77,9 +80,14 @@ type Error struct {
 	cause error
 }
 
-// New declares a coded error. Declare them as package variables.
+// New declares a coded error. Declare them as package variables: a code is
+// registered once, and declaring the same code twice panics when the
+// program starts (two unrelated errors with one code would match each
+// other under errors.Is, and clients could not tell them apart).
 func New(kind Kind, code, message string) *Error {
-	return &Error{Kind: kind, Code: code, Message: message}
+	e := &Error{Kind: kind, Code: code, Message: message}
+	register(e)
+	return e
 }
 
 func (e *Error) Error() string {
@@ -166,17 +174,24 @@ var (
 	NotFound    = New(KindNotFound, "NOT_FOUND", "请求的资源不存在")
 
 	// Request-shape errors, raised by the HTTP layer.
-	MalformedJSON      = New(KindInvalid, "REQUEST_MALFORMED_JSON", "请求体不是合法的 JSON")
-	WrongType          = New(KindInvalid, "REQUEST_WRONG_TYPE", "请求字段类型错误")
-	UnknownField       = New(KindInvalid, "REQUEST_UNKNOWN_FIELD", "请求包含未知字段")
-	InvalidInput       = New(KindInvalid, "REQUEST_INVALID", "请求参数有误")
-	BodyTooLarge       = New(KindTooLarge, "REQUEST_BODY_TOO_LARGE", "请求体过大")
-	UnsupportedMedia   = New(KindInvalid, "REQUEST_UNSUPPORTED_MEDIA_TYPE", "请使用 application/json 提交")
-	MethodNotAllowed   = New(KindInvalid, "METHOD_NOT_ALLOWED", "不支持该请求方法")
-	RouteNotFound      = New(KindNotFound, "ROUTE_NOT_FOUND", "接口不存在")
-	IdempotencyMissing = New(KindInvalid, "IDEMPOTENCY_KEY_REQUIRED", "缺少 Idempotency-Key 请求头")
-	RateLimited        = New(KindTooMany, "RATE_LIMITED", "请求过于频繁，请稍后再试")
-	Conflict           = New(KindConflict, "STATE_CONFLICT", "数据已被修改，请刷新后重试")
+	MalformedJSON    = New(KindInvalid, "REQUEST_MALFORMED_JSON", "请求体不是合法的 JSON")
+	WrongType        = New(KindInvalid, "REQUEST_WRONG_TYPE", "请求字段类型错误")
+	UnknownField     = New(KindInvalid, "REQUEST_UNKNOWN_FIELD", "请求包含未知字段")
+	InvalidInput     = New(KindInvalid, "REQUEST_INVALID", "请求参数有误")
+	BodyTooLarge     = New(KindTooLarge, "REQUEST_BODY_TOO_LARGE", "请求体过大")
+	UnsupportedMedia = New(KindInvalid, "REQUEST_UNSUPPORTED_MEDIA_TYPE", "请使用 application/json 提交")
+	MethodNotAllowed = New(KindInvalid, "METHOD_NOT_ALLOWED", "不支持该请求方法")
+	RouteNotFound    = New(KindNotFound, "ROUTE_NOT_FOUND", "接口不存在")
+	// Idempotency-Key errors: one set for every route (platform/idempotency).
+	IdempotencyMissing  = New(KindInvalid, "IDEMPOTENCY_KEY_REQUIRED", "缺少或无效的 Idempotency-Key 请求头（1-128 位字母、数字或 - _ . :，建议使用 UUID）")
+	IdempotencyInFlight = New(KindConflict, "IDEMPOTENCY_KEY_IN_USE", "相同请求正在处理中，请稍后重试")
+	IdempotencyReused   = New(KindUnprocessable, "IDEMPOTENCY_KEY_REUSED", "该请求编号已用于内容不同的请求，请为新请求生成新的编号")
+	RateLimited         = New(KindTooMany, "RATE_LIMITED", "请求过于频繁，请稍后再试")
+	Conflict            = New(KindConflict, "STATE_CONFLICT", "数据已被修改，请刷新后重试")
+
+	// RealNameRequired is shared by every domain that needs a verified person,
+	// so clients open the verification flow on one code.
+	RealNameRequired = New(KindForbidden, "REALNAME_REQUIRED", "请先完成实名认证")
 )
 
 // Field builds a FieldError.

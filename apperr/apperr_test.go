@@ -11,6 +11,7 @@ func TestKindsMapToHTTPStatus(t *testing.T) {
 	cases := map[Kind]int{
 		KindInternal: 500, KindInvalid: 400, KindUnauthorized: 401, KindForbidden: 403, KindNotFound: 404,
 		KindConflict: 409, KindTooLarge: 413, KindTooMany: 429, KindUnavailable: 503, KindUpstream: 502,
+		KindUnprocessable: 422,
 	}
 	for k, want := range cases {
 		if got := k.HTTPStatus(); got != want {
@@ -47,5 +48,30 @@ func TestUncodedErrorsAreInternal(t *testing.T) {
 	}
 	if From(nil) != nil {
 		t.Fatal("From(nil) != nil")
+	}
+}
+
+// Codes are a public contract: one code names one error, and declaring a
+// code twice stops the program at start-up.
+func TestDeclaringACodeTwiceFailsAtStartUp(t *testing.T) {
+	New(KindInvalid, "TEST_ONLY_UNIQUE_CODE", "一")
+	defer func() {
+		if recover() == nil {
+			t.Fatal("a second declaration of TEST_ONLY_UNIQUE_CODE was accepted")
+		}
+	}()
+	New(KindConflict, "TEST_ONLY_UNIQUE_CODE", "二")
+}
+
+func TestEveryDeclaredCodeIsListedOnce(t *testing.T) {
+	seen := map[string]bool{}
+	for _, e := range Codes() {
+		if seen[e.Code] {
+			t.Fatalf("%s listed twice", e.Code)
+		}
+		seen[e.Code] = true
+	}
+	if e, ok := Lookup("REALNAME_REQUIRED"); !ok || e != RealNameRequired {
+		t.Fatal("REALNAME_REQUIRED is not the shared error")
 	}
 }

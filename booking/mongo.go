@@ -28,24 +28,24 @@ const (
 // deterministic _id; every write whose filter checks the current state runs
 // inside mongox.Guarded so it is atomic on the embedded FerretDB too.
 type MongoStore struct {
-	halls, slots, bookings, keys, users, queues *mongo.Collection
+	halls, slots, bookings, keys, users, queues *mongox.Collection
 }
 
 // NewMongoStore uses db's booking collections.
 func NewMongoStore(db *mongo.Database) *MongoStore {
 	return &MongoStore{
-		halls:    db.Collection(HallConfigsCollection),
-		slots:    db.Collection(SlotCountersCollection),
-		bookings: db.Collection(BookingsCollection),
-		keys:     db.Collection(KeysCollection),
-		users:    db.Collection(UsersCollection),
-		queues:   db.Collection(QueuesCollection),
+		halls:    mongox.C(db, HallConfigsCollection),
+		slots:    mongox.C(db, SlotCountersCollection),
+		bookings: mongox.C(db, BookingsCollection),
+		keys:     mongox.C(db, KeysCollection),
+		users:    mongox.C(db, UsersCollection),
+		queues:   mongox.C(db, QueuesCollection),
 	}
 }
 
 // EnsureIndexes creates the secondary indexes; idempotent, call at start-up.
 func (s *MongoStore) EnsureIndexes(ctx context.Context) error {
-	if err := mongox.EnsureIndexes(ctx, s.bookings,
+	if err := s.bookings.EnsureIndexes(ctx,
 		mongo.IndexModel{Keys: bson.D{{Key: "user_id", Value: 1}, {Key: "_id", Value: -1}}},
 		mongo.IndexModel{Keys: bson.D{{Key: "status", Value: 1}, {Key: "slot_end", Value: 1}}},
 		mongo.IndexModel{Keys: bson.D{{Key: "check_in_code", Value: 1}}, Options: options.Index().SetUnique(true)},
@@ -53,7 +53,7 @@ func (s *MongoStore) EnsureIndexes(ctx context.Context) error {
 	); err != nil {
 		return err
 	}
-	return mongox.EnsureIndexes(ctx, s.slots,
+	return s.slots.EnsureIndexes(ctx,
 		mongo.IndexModel{Keys: bson.D{{Key: "hall_id", Value: 1}, {Key: "item_code", Value: 1}, {Key: "start", Value: 1}}})
 }
 
@@ -133,19 +133,17 @@ func (s *MongoStore) PutHallConfig(ctx context.Context, cfg *HallConfig, prevVer
 		}
 		return err
 	}
-	return mongox.ReplaceIfVersion(ctx, s.halls, cfg.ID, prevVersion, toHallDoc(cfg))
+	return s.halls.ReplaceIfVersion(ctx, cfg.ID, prevVersion, toHallDoc(cfg))
 }
 
 // SetSlotCapacity implements Store.
 func (s *MongoStore) SetSlotCapacity(ctx context.Context, hallID, itemCode string, from time.Time, capacity int) error {
-	return mongox.Guarded(ctx, s.slots, func() error {
-		_, err := s.slots.UpdateMany(ctx, bson.D{
-			{Key: "hall_id", Value: hallID}, {Key: "item_code", Value: itemCode},
-			{Key: "start", Value: bson.D{{Key: "$gte", Value: from}}},
-			{Key: "capacity", Value: bson.D{{Key: "$ne", Value: capacity}}},
-		}, bson.D{{Key: "$set", Value: bson.D{{Key: "capacity", Value: capacity}}}})
-		return err
-	})
+	_, err := s.slots.UpdateMany(ctx, bson.D{
+		{Key: "hall_id", Value: hallID}, {Key: "item_code", Value: itemCode},
+		{Key: "start", Value: bson.D{{Key: "$gte", Value: from}}},
+		{Key: "capacity", Value: bson.D{{Key: "$ne", Value: capacity}}},
+	}, bson.D{{Key: "$set", Value: bson.D{{Key: "capacity", Value: capacity}}}})
+	return err
 }
 
 // SlotCounters implements Store.
@@ -172,15 +170,13 @@ func (s *MongoStore) SlotCounters(ctx context.Context, ids []string) ([]SlotCoun
 func (s *MongoStore) TakeSlot(ctx context.Context, c SlotCounter) (bool, error) {
 	for range 5 {
 		var cur SlotCounter
-		err := mongox.Guarded(ctx, s.slots, func() error {
-			return s.slots.FindOneAndUpdate(ctx, byID(c.ID),
-				bson.D{{Key: "$setOnInsert", Value: bson.D{
-					{Key: "hall_id", Value: c.HallID}, {Key: "item_code", Value: c.ItemCode},
-					{Key: "start", Value: c.Start}, {Key: "end", Value: c.End},
-					{Key: "capacity", Value: c.Capacity}, {Key: "taken", Value: 0},
-				}}},
-				options.FindOneAndUpdate().SetUpsert(true).SetReturnDocument(options.After)).Decode(&cur)
-		})
+		err := s.slots.FindOneAndUpdate(ctx, byID(c.ID),
+			bson.D{{Key: "$setOnInsert", Value: bson.D{
+				{Key: "hall_id", Value: c.HallID}, {Key: "item_code", Value: c.ItemCode},
+				{Key: "start", Value: c.Start}, {Key: "end", Value: c.End},
+				{Key: "capacity", Value: c.Capacity}, {Key: "taken", Value: 0},
+			}}},
+			options.FindOneAndUpdate().SetUpsert(true).SetReturnDocument(options.After)).Decode(&cur)
 		if mongox.IsDuplicateKey(err) {
 			continue // another process created it first (MongoDB); read it again
 		}
@@ -190,12 +186,10 @@ func (s *MongoStore) TakeSlot(ctx context.Context, c SlotCounter) (bool, error) 
 		if cur.Taken >= cur.Capacity {
 			return false, nil
 		}
-		err = mongox.Guarded(ctx, s.slots, func() error {
-			return s.slots.FindOneAndUpdate(ctx,
-				bson.D{{Key: "_id", Value: c.ID}, {Key: "capacity", Value: cur.Capacity},
-					{Key: "taken", Value: bson.D{{Key: "$lt", Value: cur.Capacity}}}},
-				bson.D{{Key: "$inc", Value: bson.D{{Key: "taken", Value: 1}}}}).Err()
-		})
+		err = s.slots.FindOneAndUpdate(ctx,
+			bson.D{{Key: "_id", Value: c.ID}, {Key: "capacity", Value: cur.Capacity},
+				{Key: "taken", Value: bson.D{{Key: "$lt", Value: cur.Capacity}}}},
+			bson.D{{Key: "$inc", Value: bson.D{{Key: "taken", Value: 1}}}}).Err()
 		if err == nil {
 			return true, nil
 		}
@@ -217,21 +211,17 @@ func (s *MongoStore) TakeSlot(ctx context.Context, c SlotCounter) (bool, error) 
 
 // ReleaseSlot implements Store.
 func (s *MongoStore) ReleaseSlot(ctx context.Context, id string) error {
-	return mongox.Guarded(ctx, s.slots, func() error {
-		_, err := s.slots.UpdateOne(ctx,
-			bson.D{{Key: "_id", Value: id}, {Key: "taken", Value: bson.D{{Key: "$gt", Value: 0}}}},
-			bson.D{{Key: "$inc", Value: bson.D{{Key: "taken", Value: -1}}}})
-		return err
-	})
+	_, err := s.slots.UpdateOne(ctx,
+		bson.D{{Key: "_id", Value: id}, {Key: "taken", Value: bson.D{{Key: "$gt", Value: 0}}}},
+		bson.D{{Key: "$inc", Value: bson.D{{Key: "taken", Value: -1}}}})
+	return err
 }
 
 // RawIncrement is the baseline a booking is measured against: one guarded
 // findOneAndUpdate $inc on one counter document. For benchmarks.
 func (s *MongoStore) RawIncrement(ctx context.Context, id string) error {
-	return mongox.Guarded(ctx, s.slots, func() error {
-		return s.slots.FindOneAndUpdate(ctx, byID(id),
-			bson.D{{Key: "$inc", Value: bson.D{{Key: "taken", Value: 1}}}}).Err()
-	})
+	return s.slots.FindOneAndUpdate(ctx, byID(id),
+		bson.D{{Key: "$inc", Value: bson.D{{Key: "taken", Value: 1}}}}).Err()
 }
 
 func activeKey(userID, itemCode string) string { return "active:" + userID + ":" + itemCode }
@@ -249,23 +239,18 @@ func (s *MongoStore) TakeActiveItem(ctx context.Context, userID, itemCode, booki
 
 // ReleaseActiveItem implements Store.
 func (s *MongoStore) ReleaseActiveItem(ctx context.Context, userID, itemCode, bookingID string) error {
-	return mongox.Guarded(ctx, s.keys, func() error {
-		_, err := s.keys.DeleteOne(ctx, bson.D{{Key: "_id", Value: activeKey(userID, itemCode)}, {Key: "booking_id", Value: bookingID}})
-		return err
-	})
+	_, err := s.keys.DeleteOne(ctx, bson.D{{Key: "_id", Value: activeKey(userID, itemCode)}, {Key: "booking_id", Value: bookingID}})
+	return err
 }
 
 // TakeActivePlace implements Store with one guarded upsert: when the user's
 // document exists with active >= max the filter does not match and the
 // upsert's insert collides on _id, which means "no place".
 func (s *MongoStore) TakeActivePlace(ctx context.Context, userID string, max int) (bool, error) {
-	err := mongox.Guarded(ctx, s.users, func() error {
-		_, err := s.users.UpdateOne(ctx,
-			bson.D{{Key: "_id", Value: userDocID(userID)}, {Key: "active", Value: bson.D{{Key: "$lt", Value: max}}}},
-			bson.D{{Key: "$inc", Value: bson.D{{Key: "active", Value: 1}}}},
-			options.UpdateOne().SetUpsert(true))
-		return err
-	})
+	_, err := s.users.UpdateOne(ctx,
+		bson.D{{Key: "_id", Value: userDocID(userID)}, {Key: "active", Value: bson.D{{Key: "$lt", Value: max}}}},
+		bson.D{{Key: "$inc", Value: bson.D{{Key: "active", Value: 1}}}},
+		options.UpdateOne().SetUpsert(true))
 	if mongox.IsDuplicateKey(err) {
 		return false, nil
 	}
@@ -274,12 +259,10 @@ func (s *MongoStore) TakeActivePlace(ctx context.Context, userID string, max int
 
 // ReleaseActivePlace implements Store.
 func (s *MongoStore) ReleaseActivePlace(ctx context.Context, userID string) error {
-	return mongox.Guarded(ctx, s.users, func() error {
-		_, err := s.users.UpdateOne(ctx,
-			bson.D{{Key: "_id", Value: userDocID(userID)}, {Key: "active", Value: bson.D{{Key: "$gt", Value: 0}}}},
-			bson.D{{Key: "$inc", Value: bson.D{{Key: "active", Value: -1}}}})
-		return err
-	})
+	_, err := s.users.UpdateOne(ctx,
+		bson.D{{Key: "_id", Value: userDocID(userID)}, {Key: "active", Value: bson.D{{Key: "$gt", Value: 0}}}},
+		bson.D{{Key: "$inc", Value: bson.D{{Key: "active", Value: -1}}}})
+	return err
 }
 
 type noShowDoc struct {
@@ -295,7 +278,7 @@ type userDoc struct {
 
 // RecordNoShow implements Store.
 func (s *MongoStore) RecordNoShow(ctx context.Context, userID, bookingID string, at time.Time) error {
-	return mongox.Guarded(ctx, s.users, func() error {
+	return s.users.Atomically(ctx, func(ctx context.Context) error {
 		var u userDoc
 		err := s.users.FindOne(ctx, byID(userDocID(userID))).Decode(&u)
 		if err != nil && !mongox.IsNoDocuments(err) {
@@ -373,10 +356,8 @@ func (s *MongoStore) GetIdem(ctx context.Context, userID, key string) (IdemRecor
 
 // ReleaseIdem implements Store.
 func (s *MongoStore) ReleaseIdem(ctx context.Context, userID, key, bookingID string) error {
-	return mongox.Guarded(ctx, s.keys, func() error {
-		_, err := s.keys.DeleteOne(ctx, bson.D{{Key: "_id", Value: idemKeyID(userID, key)}, {Key: "booking_id", Value: bookingID}})
-		return err
-	})
+	_, err := s.keys.DeleteOne(ctx, bson.D{{Key: "_id", Value: idemKeyID(userID, key)}, {Key: "booking_id", Value: bookingID}})
+	return err
 }
 
 // CreateBooking implements Store.
@@ -415,7 +396,7 @@ func (s *MongoStore) BookingByCode(ctx context.Context, code string) (*Booking, 
 
 // SaveBooking implements Store.
 func (s *MongoStore) SaveBooking(ctx context.Context, next *Booking, prevVersion int64) error {
-	return mongox.ReplaceIfVersion(ctx, s.bookings, next.ID, prevVersion, next)
+	return s.bookings.ReplaceIfVersion(ctx, next.ID, prevVersion, next)
 }
 
 func (s *MongoStore) findBookings(ctx context.Context, filter, sort bson.D, limit int) ([]*Booking, error) {
@@ -456,11 +437,9 @@ func (s *MongoStore) NextQueueNumber(ctx context.Context, hallID string, day wor
 	}
 	var err error
 	for range 3 {
-		err = mongox.Guarded(ctx, s.queues, func() error {
-			return s.queues.FindOneAndUpdate(ctx, byID("queue:"+hallID+":"+day.String()),
-				bson.D{{Key: "$inc", Value: bson.D{{Key: "seq", Value: 1}}}},
-				options.FindOneAndUpdate().SetUpsert(true).SetReturnDocument(options.After)).Decode(&q)
-		})
+		err = s.queues.FindOneAndUpdate(ctx, byID("queue:"+hallID+":"+day.String()),
+			bson.D{{Key: "$inc", Value: bson.D{{Key: "seq", Value: 1}}}},
+			options.FindOneAndUpdate().SetUpsert(true).SetReturnDocument(options.After)).Decode(&q)
 		// Two first upserts from different processes can race; the loser retries.
 		if !mongox.IsDuplicateKey(err) {
 			break

@@ -51,16 +51,16 @@ type AuditLog interface {
 
 // MongoAuditLog implements AuditLog (collection audit_log). It only ever
 // inserts: there is no update or delete path in code.
-type MongoAuditLog struct{ coll *mongo.Collection }
+type MongoAuditLog struct{ coll *mongox.Collection }
 
 // NewMongoAuditLog uses db's audit_log collection.
 func NewMongoAuditLog(db *mongo.Database) *MongoAuditLog {
-	return &MongoAuditLog{coll: db.Collection("audit_log")}
+	return &MongoAuditLog{coll: mongox.C(db, "audit_log")}
 }
 
 // EnsureIndexes creates the admin views' indexes.
 func (l *MongoAuditLog) EnsureIndexes(ctx context.Context) error {
-	return mongox.EnsureIndexes(ctx, l.coll,
+	return l.coll.EnsureIndexes(ctx,
 		mongo.IndexModel{Keys: bson.D{{Key: "operator_id", Value: 1}, {Key: "_id", Value: -1}}},
 		mongo.IndexModel{Keys: bson.D{{Key: "at", Value: -1}}},
 	)

@@ -9,8 +9,8 @@ var (
 	ErrStateConflict     = apperr.New(apperr.KindConflict, "CASE_STATE_CONFLICT", "办件当前状态不允许该操作")
 	ErrItemNotOnline     = apperr.New(apperr.KindConflict, "ITEM_NOT_ONLINE", "该事项暂不支持网上申报，请到窗口办理")
 	ErrPreReview         = apperr.New(apperr.KindInvalid, "CASE_PREREVIEW_FAILED", "申报材料或表单不完整，请按提示补充后再提交")
-	ErrIdempotencyReused = apperr.New(apperr.KindConflict, "IDEMPOTENCY_KEY_REUSED", "该请求编号已用于其他操作")
-	ErrRealNameRequired  = apperr.New(apperr.KindForbidden, "REALNAME_REQUIRED", "请先完成实名认证")
+	ErrIdempotencyReused = apperr.IdempotencyReused
+	ErrRealNameRequired  = apperr.RealNameRequired
 	ErrSlotUnknown       = apperr.New(apperr.KindInvalid, "MATERIAL_SLOT_UNKNOWN", "该事项没有这项申请材料")
 	ErrTooManyMaterials  = apperr.New(apperr.KindInvalid, "MATERIAL_TOO_MANY", "该项材料上传的文件过多")
 )

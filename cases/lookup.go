@@ -22,7 +22,7 @@ const (
 
 // Errors of the look-ups.
 var (
-	ErrLookupFailed = apperr.New(apperr.KindNotFound, "CASE_NOT_FOUND", "办件编号或查询密码错误")
+	ErrLookupFailed = apperr.New(apperr.KindNotFound, "CASE_LOOKUP_FAILED", "办件编号或查询密码错误")
 	ErrLookupLocked = apperr.New(apperr.KindTooMany, "CASE_LOOKUP_LOCKED", "查询密码错误次数过多，该办件已暂时锁定查询，请15分钟后再试")
 )
 

@@ -14,18 +14,18 @@ import (
 
 // MongoStore implements Store on MongoDB (collections cases and case_keys).
 type MongoStore struct {
-	cases *mongo.Collection
-	keys  *mongo.Collection
+	cases *mongox.Collection
+	keys  *mongox.Collection
 }
 
 // NewMongoStore uses db's case collections.
 func NewMongoStore(db *mongo.Database) *MongoStore {
-	return &MongoStore{cases: db.Collection("cases"), keys: db.Collection("case_keys")}
+	return &MongoStore{cases: mongox.C(db, "cases"), keys: mongox.C(db, "case_keys")}
 }
 
 // EnsureIndexes creates the secondary indexes.
 func (s *MongoStore) EnsureIndexes(ctx context.Context) error {
-	return mongox.EnsureIndexes(ctx, s.cases,
+	return s.cases.EnsureIndexes(ctx,
 		mongo.IndexModel{Keys: bson.D{{Key: "owner_id", Value: 1}, {Key: "_id", Value: -1}}},
 		mongo.IndexModel{Keys: bson.D{{Key: "status", Value: 1}, {Key: "synced_at", Value: 1}}},
 	)
@@ -51,7 +51,7 @@ func (s *MongoStore) Get(ctx context.Context, id string) (*Case, error) {
 
 // Save implements Store.
 func (s *MongoStore) Save(ctx context.Context, next *Case, prevVersion int64) error {
-	return mongox.ReplaceIfVersion(ctx, s.cases, next.ID, prevVersion, next)
+	return s.cases.ReplaceIfVersion(ctx, next.ID, prevVersion, next)
 }
 
 // ListByOwner implements Store.
@@ -126,11 +126,8 @@ func (s *MongoStore) Unsynced(ctx context.Context, before time.Time, limit int) 
 // IndexCase implements Store.
 func (s *MongoStore) IndexCase(ctx context.Context, caseID string, keys []string) error {
 	for _, k := range keys {
-		err := mongox.Guarded(ctx, s.keys, func() error {
-			_, err := s.keys.UpdateOne(ctx, bson.D{{Key: "_id", Value: "ix:" + k}},
-				bson.D{{Key: "$addToSet", Value: bson.D{{Key: "case_ids", Value: caseID}}}}, options.UpdateOne().SetUpsert(true))
-			return err
-		})
+		_, err := s.keys.UpdateOne(ctx, bson.D{{Key: "_id", Value: "ix:" + k}},
+			bson.D{{Key: "$addToSet", Value: bson.D{{Key: "case_ids", Value: caseID}}}}, options.UpdateOne().SetUpsert(true))
 		if err != nil && !mongox.IsDuplicateKey(err) {
 			return err
 		}
@@ -169,11 +166,9 @@ func (s *MongoStore) ByKey(ctx context.Context, key string, limit int) ([]*Case,
 // PasswordFailure implements Store.
 func (s *MongoStore) PasswordFailure(ctx context.Context, number string, max int, lockFor time.Duration, at time.Time) (time.Time, error) {
 	var k caseKey
-	err := mongox.Guarded(ctx, s.keys, func() error {
-		return s.keys.FindOneAndUpdate(ctx, bson.D{{Key: "_id", Value: "no:" + number}},
-			bson.D{{Key: "$inc", Value: bson.D{{Key: "failures", Value: 1}}}},
-			options.FindOneAndUpdate().SetReturnDocument(options.After)).Decode(&k)
-	})
+	err := s.keys.FindOneAndUpdate(ctx, bson.D{{Key: "_id", Value: "no:" + number}},
+		bson.D{{Key: "$inc", Value: bson.D{{Key: "failures", Value: 1}}}},
+		options.FindOneAndUpdate().SetReturnDocument(options.After)).Decode(&k)
 	if err != nil {
 		if mongox.IsNoDocuments(err) {
 			return time.Time{}, nil
@@ -184,11 +179,8 @@ func (s *MongoStore) PasswordFailure(ctx context.Context, number string, max int
 		return time.Time{}, nil
 	}
 	until := at.Add(lockFor)
-	err = mongox.Guarded(ctx, s.keys, func() error {
-		_, err := s.keys.UpdateOne(ctx, bson.D{{Key: "_id", Value: "no:" + number}},
-			bson.D{{Key: "$set", Value: bson.D{{Key: "locked_until", Value: until}, {Key: "failures", Value: 0}}}})
-		return err
-	})
+	_, err = s.keys.UpdateOne(ctx, bson.D{{Key: "_id", Value: "no:" + number}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "locked_until", Value: until}, {Key: "failures", Value: 0}}}})
 	return until, err
 }
 
@@ -209,9 +201,7 @@ func (s *MongoStore) PasswordLock(ctx context.Context, number string) (time.Time
 
 // PasswordSuccess implements Store.
 func (s *MongoStore) PasswordSuccess(ctx context.Context, number string) error {
-	return mongox.Guarded(ctx, s.keys, func() error {
-		_, err := s.keys.UpdateOne(ctx, bson.D{{Key: "_id", Value: "no:" + number}, {Key: "failures", Value: bson.D{{Key: "$gt", Value: 0}}}},
-			bson.D{{Key: "$set", Value: bson.D{{Key: "failures", Value: 0}}}})
-		return err
-	})
+	_, err := s.keys.UpdateOne(ctx, bson.D{{Key: "_id", Value: "no:" + number}, {Key: "failures", Value: bson.D{{Key: "$gt", Value: 0}}}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "failures", Value: 0}}}})
+	return err
 }

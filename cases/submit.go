@@ -15,7 +15,7 @@ import (
 var idemKeyPattern = regexp.MustCompile(`^[A-Za-z0-9._:-]{8,128}$`)
 
 // ErrIdempotencyKey is returned when a retried write carries no usable key.
-var ErrIdempotencyKey = apperr.New(apperr.KindInvalid, "IDEMPOTENCY_KEY_REQUIRED", "缺少或无效的 Idempotency-Key 请求头（8-128位字母数字）")
+var ErrIdempotencyKey = apperr.IdempotencyMissing
 
 // Submit runs the pre-review (every problem at once: missing required
 // materials, incomplete or invalid form) and, when it passes, moves the draft

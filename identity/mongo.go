@@ -16,23 +16,23 @@ import (
 // MongoStore implements UserStore, SessionStore, SMSCodeStore and StaffStore
 // on MongoDB. Every look-up on a hot path is by _id (keys are deterministic).
 type MongoStore struct {
-	users    *mongo.Collection
-	userKeys *mongo.Collection
-	families *mongo.Collection
-	refresh  *mongo.Collection
-	smsCodes *mongo.Collection
-	staff    *mongo.Collection
+	users    *mongox.Collection
+	userKeys *mongox.Collection
+	families *mongox.Collection
+	refresh  *mongox.Collection
+	smsCodes *mongox.Collection
+	staff    *mongox.Collection
 }
 
 // NewMongoStore uses the identity collections of db.
 func NewMongoStore(db *mongo.Database) *MongoStore {
 	return &MongoStore{
-		users:    db.Collection("users"),
-		userKeys: db.Collection("user_keys"),
-		families: db.Collection("session_families"),
-		refresh:  db.Collection("refresh_tokens"),
-		smsCodes: db.Collection("sms_codes"),
-		staff:    db.Collection("staff_credentials"),
+		users:    mongox.C(db, "users"),
+		userKeys: mongox.C(db, "user_keys"),
+		families: mongox.C(db, "session_families"),
+		refresh:  mongox.C(db, "refresh_tokens"),
+		smsCodes: mongox.C(db, "sms_codes"),
+		staff:    mongox.C(db, "staff_credentials"),
 	}
 }
 
@@ -157,7 +157,7 @@ func (s *MongoStore) TouchLogin(ctx context.Context, id string, at time.Time) er
 
 // SaveUser implements UserStore with one guarded replace.
 func (s *MongoStore) SaveUser(ctx context.Context, next *User, prevVersion int64) error {
-	return mongox.ReplaceIfVersion(ctx, s.users, next.ID, prevVersion, next)
+	return s.users.ReplaceIfVersion(ctx, next.ID, prevVersion, next)
 }
 
 // CreateFamily implements SessionStore.
@@ -180,12 +180,10 @@ func (s *MongoStore) Family(ctx context.Context, id string) (*SessionFamily, err
 
 // RevokeFamily implements SessionStore; revoking twice keeps the first reason.
 func (s *MongoStore) RevokeFamily(ctx context.Context, id, reason string, at time.Time) error {
-	return mongox.Guarded(ctx, s.families, func() error {
-		_, err := s.families.UpdateOne(ctx,
-			bson.D{{Key: "_id", Value: id}, {Key: "revoked_at", Value: nil}},
-			bson.D{{Key: "$set", Value: bson.D{{Key: "revoked_at", Value: at}, {Key: "revoke_reason", Value: reason}}}})
-		return err
-	})
+	_, err := s.families.UpdateOne(ctx,
+		bson.D{{Key: "_id", Value: id}, {Key: "revoked_at", Value: nil}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "revoked_at", Value: at}, {Key: "revoke_reason", Value: reason}}}})
+	return err
 }
 
 // InsertRefresh implements SessionStore.
@@ -198,12 +196,10 @@ func (s *MongoStore) InsertRefresh(ctx context.Context, t *RefreshToken) error {
 // concurrent refreshes with one token cannot both succeed.
 func (s *MongoStore) UseRefresh(ctx context.Context, hash string, at time.Time) (*RefreshToken, error) {
 	var t RefreshToken
-	err := mongox.Guarded(ctx, s.refresh, func() error {
-		return s.refresh.FindOneAndUpdate(ctx,
-			bson.D{{Key: "_id", Value: hash}, {Key: "used_at", Value: nil}},
-			bson.D{{Key: "$set", Value: bson.D{{Key: "used_at", Value: at}}}},
-			options.FindOneAndUpdate().SetReturnDocument(options.After)).Decode(&t)
-	})
+	err := s.refresh.FindOneAndUpdate(ctx,
+		bson.D{{Key: "_id", Value: hash}, {Key: "used_at", Value: nil}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "used_at", Value: at}}}},
+		options.FindOneAndUpdate().SetReturnDocument(options.After)).Decode(&t)
 	if err == nil {
 		return &t, nil
 	}
@@ -256,7 +252,7 @@ func (s *MongoStore) PutSMSCode(ctx context.Context, next *SMSCode, prevVersion 
 		}
 		return nil
 	}
-	return mongox.ReplaceIfVersion(ctx, s.smsCodes, next.ID, prevVersion, next)
+	return s.smsCodes.ReplaceIfVersion(ctx, next.ID, prevVersion, next)
 }
 
 // StaffCredential implements StaffStore.
@@ -286,11 +282,9 @@ func (s *MongoStore) CreateStaffCredential(ctx context.Context, c *StaffCredenti
 // threshold is reached) one guarded update that locks and restarts the count.
 func (s *MongoStore) RecordStaffFailure(ctx context.Context, id string, threshold int, lockFor time.Duration, at time.Time) (*StaffCredential, error) {
 	var c StaffCredential
-	err := mongox.Guarded(ctx, s.staff, func() error {
-		return s.staff.FindOneAndUpdate(ctx, bson.D{{Key: "_id", Value: id}},
-			bson.D{{Key: "$inc", Value: bson.D{{Key: "failed_count", Value: 1}}}, {Key: "$set", Value: bson.D{{Key: "updated_at", Value: at}}}},
-			options.FindOneAndUpdate().SetReturnDocument(options.After)).Decode(&c)
-	})
+	err := s.staff.FindOneAndUpdate(ctx, bson.D{{Key: "_id", Value: id}},
+		bson.D{{Key: "$inc", Value: bson.D{{Key: "failed_count", Value: 1}}}, {Key: "$set", Value: bson.D{{Key: "updated_at", Value: at}}}},
+		options.FindOneAndUpdate().SetReturnDocument(options.After)).Decode(&c)
 	if err != nil {
 		return nil, err
 	}
@@ -298,12 +292,10 @@ func (s *MongoStore) RecordStaffFailure(ctx context.Context, id string, threshol
 		return &c, nil
 	}
 	until := at.Add(lockFor)
-	err = mongox.Guarded(ctx, s.staff, func() error {
-		return s.staff.FindOneAndUpdate(ctx,
-			bson.D{{Key: "_id", Value: id}, {Key: "failed_count", Value: bson.D{{Key: "$gte", Value: threshold}}}},
-			bson.D{{Key: "$set", Value: bson.D{{Key: "locked_until", Value: until}, {Key: "failed_count", Value: 0}}}},
-			options.FindOneAndUpdate().SetReturnDocument(options.After)).Decode(&c)
-	})
+	err = s.staff.FindOneAndUpdate(ctx,
+		bson.D{{Key: "_id", Value: id}, {Key: "failed_count", Value: bson.D{{Key: "$gte", Value: threshold}}}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "locked_until", Value: until}, {Key: "failed_count", Value: 0}}}},
+		options.FindOneAndUpdate().SetReturnDocument(options.After)).Decode(&c)
 	if err != nil && !errors.Is(err, mongo.ErrNoDocuments) {
 		return nil, err
 	}
@@ -315,9 +307,7 @@ func (s *MongoStore) RecordStaffFailure(ctx context.Context, id string, threshol
 
 // ResetStaffFailures implements StaffStore.
 func (s *MongoStore) ResetStaffFailures(ctx context.Context, id string, at time.Time) error {
-	return mongox.Guarded(ctx, s.staff, func() error {
-		_, err := s.staff.UpdateOne(ctx, bson.D{{Key: "_id", Value: id}},
-			bson.D{{Key: "$set", Value: bson.D{{Key: "failed_count", Value: 0}, {Key: "locked_until", Value: nil}, {Key: "updated_at", Value: at}}}})
-		return err
-	})
+	_, err := s.staff.UpdateOne(ctx, bson.D{{Key: "_id", Value: id}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "failed_count", Value: 0}, {Key: "locked_until", Value: nil}, {Key: "updated_at", Value: at}}}})
+	return err
 }

@@ -26,7 +26,7 @@ type Province interface {
 var (
 	ErrRealNameMismatch   = apperr.New(apperr.KindInvalid, "REALNAME_MISMATCH", "姓名与身份证号码不一致，请核对后重新输入")
 	ErrRealNameOther      = apperr.New(apperr.KindConflict, "REALNAME_ALREADY_VERIFIED", "该账号已完成实名认证，不能更换为其他身份")
-	ErrRealNameRequired   = apperr.New(apperr.KindForbidden, "REALNAME_REQUIRED", "请先完成实名认证")
+	ErrRealNameRequired   = apperr.RealNameRequired
 	ErrStaffNoRealName    = apperr.New(apperr.KindForbidden, "REALNAME_NOT_FOR_STAFF", "工作人员账号无需实名认证")
 	ErrCompanyNotOperator = apperr.New(apperr.KindForbidden, "COMPANY_NOT_AUTHORIZED", "您不是该企业的法定代表人或授权经办人")
 	ErrLicenseNotFound    = apperr.New(apperr.KindNotFound, "LICENSE_NOT_FOUND", "未找到该电子证照")

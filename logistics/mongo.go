@@ -25,19 +25,19 @@ const (
 // Every guarded write runs inside mongox.Guarded (through
 // mongox.ReplaceIfVersion) so it is atomic on the embedded FerretDB too.
 type MongoStore struct {
-	shipments, keys *mongo.Collection
+	shipments, keys *mongox.Collection
 }
 
 var _ Store = (*MongoStore)(nil)
 
 // NewMongoStore uses db's logistics collections.
 func NewMongoStore(db *mongo.Database) *MongoStore {
-	return &MongoStore{shipments: db.Collection(ShipmentsCollection), keys: db.Collection(KeysCollection)}
+	return &MongoStore{shipments: mongox.C(db, ShipmentsCollection), keys: mongox.C(db, KeysCollection)}
 }
 
 // EnsureIndexes creates the secondary indexes; idempotent, call at start-up.
 func (s *MongoStore) EnsureIndexes(ctx context.Context) error {
-	return mongox.EnsureIndexes(ctx, s.shipments,
+	return s.shipments.EnsureIndexes(ctx,
 		mongo.IndexModel{Keys: bson.D{{Key: "case_id", Value: 1}, {Key: "created_at", Value: 1}}},
 		mongo.IndexModel{Keys: bson.D{{Key: "state", Value: 1}, {Key: "last_checked_at", Value: 1}}},
 	)
@@ -71,7 +71,7 @@ func (s *MongoStore) Shipment(ctx context.Context, id string) (*Shipment, error)
 
 // SaveShipment implements Store.
 func (s *MongoStore) SaveShipment(ctx context.Context, next *Shipment, prevVersion int64) error {
-	err := mongox.ReplaceIfVersion(ctx, s.shipments, next.ID, prevVersion, next)
+	err := s.shipments.ReplaceIfVersion(ctx, next.ID, prevVersion, next)
 	if err != nil && !errors.Is(err, apperr.Conflict) {
 		return fmt.Errorf("logistics: save shipment: %w", err)
 	}
@@ -82,10 +82,7 @@ func (s *MongoStore) SaveShipment(ctx context.Context, next *Shipment, prevVersi
 // FerretDB an update rewrites the whole document, so an unlocked $set
 // beside a versioned timeline update could write back a stale timeline.
 func (s *MongoStore) Touch(ctx context.Context, id string, at time.Time) error {
-	err := mongox.Guarded(ctx, s.shipments, func() error {
-		_, err := s.shipments.UpdateOne(ctx, byID(id), bson.D{{Key: "$set", Value: bson.D{{Key: "last_checked_at", Value: at}}}})
-		return err
-	})
+	_, err := s.shipments.UpdateOne(ctx, byID(id), bson.D{{Key: "$set", Value: bson.D{{Key: "last_checked_at", Value: at}}}})
 	if err != nil {
 		return fmt.Errorf("logistics: touch shipment: %w", err)
 	}

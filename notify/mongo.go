@@ -27,25 +27,25 @@ const maxConsents = 50
 // MongoStore implements Store on MongoDB. Hot paths go by deterministic
 // _id; guarded writes run inside mongox.Guarded.
 type MongoStore struct {
-	messages, prefs, counters *mongo.Collection
+	messages, prefs, counters *mongox.Collection
 }
 
 // NewMongoStore uses db's notify collections.
 func NewMongoStore(db *mongo.Database) *MongoStore {
-	return &MongoStore{messages: db.Collection(MessagesCollection), prefs: db.Collection(PrefsCollection),
-		counters: db.Collection(CountersCollection)}
+	return &MongoStore{messages: mongox.C(db, MessagesCollection), prefs: mongox.C(db, PrefsCollection),
+		counters: mongox.C(db, CountersCollection)}
 }
 
 // EnsureIndexes creates the secondary indexes; idempotent, call at start-up.
 func (s *MongoStore) EnsureIndexes(ctx context.Context) error {
-	if err := mongox.EnsureIndexes(ctx, s.messages,
+	if err := s.messages.EnsureIndexes(ctx,
 		mongo.IndexModel{Keys: bson.D{{Key: "user_id", Value: 1}, {Key: "inbox", Value: 1}, {Key: "created_at", Value: -1}, {Key: "pid", Value: -1}}},
 		mongo.IndexModel{Keys: bson.D{{Key: "pid", Value: 1}}},
 		mongo.IndexModel{Keys: bson.D{{Key: "state", Value: 1}, {Key: "updated_at", Value: -1}}},
 	); err != nil {
 		return fmt.Errorf("notify: ensure indexes: %w", err)
 	}
-	if err := mongox.EnsureIndexes(ctx, s.prefs,
+	if err := s.prefs.EnsureIndexes(ctx,
 		mongo.IndexModel{Keys: bson.D{{Key: "user_id", Value: 1}, {Key: "kind", Value: 1}}}); err != nil {
 		return fmt.Errorf("notify: ensure indexes: %w", err)
 	}
@@ -94,9 +94,7 @@ func (s *MongoStore) ClaimMessage(ctx context.Context, id, owner string, now, un
 	update := bson.D{{Key: "$set", Value: bson.D{{Key: "state", Value: StateSending}, {Key: "lease_owner", Value: owner},
 		{Key: "lease_until", Value: until}, {Key: "updated_at", Value: now}}}}
 	var m Message
-	err := mongox.Guarded(ctx, s.messages, func() error {
-		return s.messages.FindOneAndUpdate(ctx, filter, update, options.FindOneAndUpdate().SetReturnDocument(options.After)).Decode(&m)
-	})
+	err := s.messages.FindOneAndUpdate(ctx, filter, update, options.FindOneAndUpdate().SetReturnDocument(options.After)).Decode(&m)
 	if mongox.IsNoDocuments(err) {
 		return nil, false, nil
 	}
@@ -116,14 +114,9 @@ func (s *MongoStore) ReleaseMessage(ctx context.Context, id, owner string, u Mes
 	if u.DeferredUntil != nil {
 		set = append(set, bson.E{Key: "deferred_until", Value: *u.DeferredUntil})
 	}
-	var res *mongo.UpdateResult
-	err := mongox.Guarded(ctx, s.messages, func() error {
-		var err error
-		res, err = s.messages.UpdateOne(ctx,
-			bson.D{{Key: "_id", Value: id}, {Key: "state", Value: StateSending}, {Key: "lease_owner", Value: owner}},
-			bson.D{{Key: "$set", Value: set}})
-		return err
-	})
+	res, err := s.messages.UpdateOne(ctx,
+		bson.D{{Key: "_id", Value: id}, {Key: "state", Value: StateSending}, {Key: "lease_owner", Value: owner}},
+		bson.D{{Key: "$set", Value: set}})
 	if err != nil {
 		return storeErr("release message", err)
 	}
@@ -135,12 +128,9 @@ func (s *MongoStore) ReleaseMessage(ctx context.Context, id, owner string, u Mes
 
 // CancelMessage implements Store.
 func (s *MongoStore) CancelMessage(ctx context.Context, id string, now time.Time) error {
-	err := mongox.Guarded(ctx, s.messages, func() error {
-		_, err := s.messages.UpdateOne(ctx,
-			bson.D{{Key: "_id", Value: id}, {Key: "state", Value: bson.D{{Key: "$in", Value: bson.A{StatePending, StateDeferred}}}}},
-			bson.D{{Key: "$set", Value: bson.D{{Key: "state", Value: StateCancelled}, {Key: "updated_at", Value: now}}}})
-		return err
-	})
+	_, err := s.messages.UpdateOne(ctx,
+		bson.D{{Key: "_id", Value: id}, {Key: "state", Value: bson.D{{Key: "$in", Value: bson.A{StatePending, StateDeferred}}}}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "state", Value: StateCancelled}, {Key: "updated_at", Value: now}}}})
 	if err != nil {
 		return storeErr("cancel message", err)
 	}
@@ -186,12 +176,10 @@ func (s *MongoStore) Failed(ctx context.Context, c PageCursor, limit int) ([]Mes
 // MarkRead implements Store.
 func (s *MongoStore) MarkRead(ctx context.Context, userID, publicID string, now time.Time) (*Message, error) {
 	var m Message
-	err := mongox.Guarded(ctx, s.messages, func() error {
-		return s.messages.FindOneAndUpdate(ctx,
-			bson.D{{Key: "pid", Value: publicID}, {Key: "user_id", Value: userID}, {Key: "inbox", Value: true}, {Key: "read_at", Value: nil}},
-			bson.D{{Key: "$set", Value: bson.D{{Key: "read_at", Value: now}}}},
-			options.FindOneAndUpdate().SetReturnDocument(options.After)).Decode(&m)
-	})
+	err := s.messages.FindOneAndUpdate(ctx,
+		bson.D{{Key: "pid", Value: publicID}, {Key: "user_id", Value: userID}, {Key: "inbox", Value: true}, {Key: "read_at", Value: nil}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "read_at", Value: now}}}},
+		options.FindOneAndUpdate().SetReturnDocument(options.After)).Decode(&m)
 	if mongox.IsNoDocuments(err) {
 		// Already read, or not the user's: tell them apart with a read.
 		err = s.messages.FindOne(ctx, bson.D{{Key: "pid", Value: publicID}, {Key: "user_id", Value: userID}, {Key: "inbox", Value: true}}).Decode(&m)
@@ -257,10 +245,7 @@ func (s *MongoStore) AddConsent(ctx context.Context, userID, templateID string, 
 		filter = bson.D{{Key: "_id", Value: id}}
 		update = bson.D{{Key: "$set", Value: base}, {Key: "$setOnInsert", Value: bson.D{{Key: "count", Value: 0}}}}
 	}
-	err := mongox.Guarded(ctx, s.prefs, func() error {
-		_, err := s.prefs.UpdateOne(ctx, filter, update, options.UpdateOne().SetUpsert(true))
-		return err
-	})
+	_, err := s.prefs.UpdateOne(ctx, filter, update, options.UpdateOne().SetUpsert(true))
 	if err != nil && !mongox.IsDuplicateKey(err) {
 		return storeErr("add consent", err)
 	}
@@ -270,14 +255,9 @@ func (s *MongoStore) AddConsent(ctx context.Context, userID, templateID string, 
 // TakeConsent implements Store: a guarded decrement, so two senders cannot
 // both use the last consent.
 func (s *MongoStore) TakeConsent(ctx context.Context, userID, templateID string) (bool, error) {
-	var res *mongo.UpdateResult
-	err := mongox.Guarded(ctx, s.prefs, func() error {
-		var err error
-		res, err = s.prefs.UpdateOne(ctx,
-			bson.D{{Key: "_id", Value: consentID(userID, templateID)}, {Key: "count", Value: bson.D{{Key: "$gt", Value: 0}}}},
-			bson.D{{Key: "$inc", Value: bson.D{{Key: "count", Value: -1}}}})
-		return err
-	})
+	res, err := s.prefs.UpdateOne(ctx,
+		bson.D{{Key: "_id", Value: consentID(userID, templateID)}, {Key: "count", Value: bson.D{{Key: "$gt", Value: 0}}}},
+		bson.D{{Key: "$inc", Value: bson.D{{Key: "count", Value: -1}}}})
 	if err != nil {
 		return false, storeErr("take consent", err)
 	}
@@ -286,11 +266,8 @@ func (s *MongoStore) TakeConsent(ctx context.Context, userID, templateID string)
 
 // ReturnConsent implements Store.
 func (s *MongoStore) ReturnConsent(ctx context.Context, userID, templateID string) error {
-	err := mongox.Guarded(ctx, s.prefs, func() error {
-		_, err := s.prefs.UpdateOne(ctx, bson.D{{Key: "_id", Value: consentID(userID, templateID)}},
-			bson.D{{Key: "$inc", Value: bson.D{{Key: "count", Value: 1}}}})
-		return err
-	})
+	_, err := s.prefs.UpdateOne(ctx, bson.D{{Key: "_id", Value: consentID(userID, templateID)}},
+		bson.D{{Key: "$inc", Value: bson.D{{Key: "count", Value: 1}}}})
 	if err != nil {
 		return storeErr("return consent", err)
 	}
@@ -299,11 +276,8 @@ func (s *MongoStore) ReturnConsent(ctx context.Context, userID, templateID strin
 
 // ClearConsent implements Store.
 func (s *MongoStore) ClearConsent(ctx context.Context, userID, templateID string, now time.Time) error {
-	err := mongox.Guarded(ctx, s.prefs, func() error {
-		_, err := s.prefs.UpdateOne(ctx, bson.D{{Key: "_id", Value: consentID(userID, templateID)}},
-			bson.D{{Key: "$set", Value: bson.D{{Key: "count", Value: 0}, {Key: "updated_at", Value: now}}}})
-		return err
-	})
+	_, err := s.prefs.UpdateOne(ctx, bson.D{{Key: "_id", Value: consentID(userID, templateID)}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "count", Value: 0}, {Key: "updated_at", Value: now}}}})
 	if err != nil {
 		return storeErr("clear consent", err)
 	}
@@ -379,13 +353,10 @@ func (s *MongoStore) Take(ctx context.Context, key string, limit int, now time.T
 	if limit <= 0 {
 		return false, nil
 	}
-	err := mongox.Guarded(ctx, s.counters, func() error {
-		_, err := s.counters.UpdateOne(ctx,
-			bson.D{{Key: "_id", Value: key}, {Key: "n", Value: bson.D{{Key: "$lt", Value: limit}}}},
-			bson.D{{Key: "$inc", Value: bson.D{{Key: "n", Value: 1}}}, {Key: "$set", Value: bson.D{{Key: "updated_at", Value: now}}}},
-			options.UpdateOne().SetUpsert(true))
-		return err
-	})
+	_, err := s.counters.UpdateOne(ctx,
+		bson.D{{Key: "_id", Value: key}, {Key: "n", Value: bson.D{{Key: "$lt", Value: limit}}}},
+		bson.D{{Key: "$inc", Value: bson.D{{Key: "n", Value: 1}}}, {Key: "$set", Value: bson.D{{Key: "updated_at", Value: now}}}},
+		options.UpdateOne().SetUpsert(true))
 	if mongox.IsDuplicateKey(err) {
 		return false, nil
 	}

@@ -27,7 +27,7 @@ const (
 // paths (notify, query, pay) are reads and writes by _id; every guarded write
 // runs inside mongox.Guarded so it is atomic on the embedded FerretDB too.
 type MongoStore struct {
-	payments, orders, refunds, anomalies, idem, reports *mongo.Collection
+	payments, orders, refunds, anomalies, idem, reports *mongox.Collection
 }
 
 var _ Store = (*MongoStore)(nil)
@@ -35,31 +35,31 @@ var _ Store = (*MongoStore)(nil)
 // NewMongoStore uses db's payments collections.
 func NewMongoStore(db *mongo.Database) *MongoStore {
 	return &MongoStore{
-		payments:  db.Collection(PaymentsCollection),
-		orders:    db.Collection(OrdersCollection),
-		refunds:   db.Collection(RefundsCollection),
-		anomalies: db.Collection(AnomaliesCollection),
-		idem:      db.Collection(IdemCollection),
-		reports:   db.Collection(ReportsCollection),
+		payments:  mongox.C(db, PaymentsCollection),
+		orders:    mongox.C(db, OrdersCollection),
+		refunds:   mongox.C(db, RefundsCollection),
+		anomalies: mongox.C(db, AnomaliesCollection),
+		idem:      mongox.C(db, IdemCollection),
+		reports:   mongox.C(db, ReportsCollection),
 	}
 }
 
 // EnsureIndexes creates the secondary indexes; idempotent, call at start-up.
 func (s *MongoStore) EnsureIndexes(ctx context.Context) error {
-	if err := mongox.EnsureIndexes(ctx, s.payments,
+	if err := s.payments.EnsureIndexes(ctx,
 		mongo.IndexModel{Keys: bson.D{{Key: "payer_index", Value: 1}}},
 		mongo.IndexModel{Keys: bson.D{{Key: "user_ids", Value: 1}}},
 		mongo.IndexModel{Keys: bson.D{{Key: "case_number", Value: 1}}},
 	); err != nil {
 		return err
 	}
-	if err := mongox.EnsureIndexes(ctx, s.orders,
+	if err := s.orders.EnsureIndexes(ctx,
 		mongo.IndexModel{Keys: bson.D{{Key: "payment_id", Value: 1}}},
 		mongo.IndexModel{Keys: bson.D{{Key: "provider", Value: 1}, {Key: "paid_at", Value: 1}}},
 	); err != nil {
 		return err
 	}
-	return mongox.EnsureIndexes(ctx, s.refunds, mongo.IndexModel{Keys: bson.D{{Key: "payment_id", Value: 1}}})
+	return s.refunds.EnsureIndexes(ctx, mongo.IndexModel{Keys: bson.D{{Key: "payment_id", Value: 1}}})
 }
 
 func notFound(err error, what string) error {
@@ -67,29 +67,6 @@ func notFound(err error, what string) error {
 		return ErrNotFound.WithCause(fmt.Errorf("%s: %w", what, err))
 	}
 	return fmt.Errorf("payments: %s: %w", what, err)
-}
-
-// locked runs any write to coll inside mongox.Guarded. On FerretDB every
-// update is a read-modify-write of the whole document, so an unguarded
-// $set (a receipt) running beside a guarded one (a refund reservation) can
-// write back a stale copy and lose the other's change; every write to a
-// collection with guarded writes takes the same lock.
-func locked(ctx context.Context, coll *mongo.Collection, write func() error) error {
-	return mongox.Guarded(ctx, coll, write)
-}
-
-// guarded runs one guarded UpdateOne and reports whether it matched.
-func guarded(ctx context.Context, coll *mongo.Collection, filter, update bson.D) (bool, error) {
-	var matched bool
-	err := mongox.Guarded(ctx, coll, func() error {
-		res, err := coll.UpdateOne(ctx, filter, update)
-		if err != nil {
-			return err
-		}
-		matched = res.MatchedCount == 1
-		return nil
-	})
-	return matched, err
 }
 
 func (s *MongoStore) InsertPayment(ctx context.Context, p Payment) (Payment, bool, error) {
@@ -115,11 +92,9 @@ func (s *MongoStore) Payment(ctx context.Context, id string) (Payment, error) {
 }
 
 func (s *MongoStore) AddViewer(ctx context.Context, id, userID string) error {
-	return locked(ctx, s.payments, func() error {
-		_, err := s.payments.UpdateOne(ctx, bson.D{{Key: "_id", Value: id}},
-			bson.D{{Key: "$addToSet", Value: bson.D{{Key: "user_ids", Value: userID}}}})
-		return err
-	})
+	_, err := s.payments.UpdateOne(ctx, bson.D{{Key: "_id", Value: id}},
+		bson.D{{Key: "$addToSet", Value: bson.D{{Key: "user_ids", Value: userID}}}})
+	return err
 }
 
 func (s *MongoStore) PaymentsFor(ctx context.Context, userID string, payerIndexes []string, status Status, limit int) ([]Payment, error) {
@@ -151,14 +126,12 @@ func (s *MongoStore) findPayments(ctx context.Context, filter bson.D, opts *opti
 }
 
 func (s *MongoStore) SetOpenOrder(ctx context.Context, id, prev, next string) (bool, error) {
-	return guarded(ctx, s.payments,
-		bson.D{{Key: "_id", Value: id}, {Key: "status", Value: StatusUnpaid}, {Key: "open_order", Value: prev}},
+	return s.payments.UpdateIfMatched(ctx, bson.D{{Key: "_id", Value: id}, {Key: "status", Value: StatusUnpaid}, {Key: "open_order", Value: prev}},
 		bson.D{{Key: "$set", Value: bson.D{{Key: "open_order", Value: next}}}, {Key: "$inc", Value: bson.D{{Key: "version", Value: 1}}}})
 }
 
 func (s *MongoStore) MarkPaymentPaid(ctx context.Context, id string, o Order, now time.Time) (bool, error) {
-	return guarded(ctx, s.payments,
-		bson.D{{Key: "_id", Value: id}, {Key: "status", Value: StatusUnpaid}},
+	return s.payments.UpdateIfMatched(ctx, bson.D{{Key: "_id", Value: id}, {Key: "status", Value: StatusUnpaid}},
 		bson.D{{Key: "$set", Value: bson.D{
 			{Key: "status", Value: StatusPaid}, {Key: "open_order", Value: ""},
 			{Key: "paid_order", Value: o.ID}, {Key: "paid_channel", Value: o.Channel},
@@ -168,24 +141,20 @@ func (s *MongoStore) MarkPaymentPaid(ctx context.Context, id string, o Order, no
 }
 
 func (s *MongoStore) CancelPayment(ctx context.Context, id string, now time.Time) (bool, error) {
-	return guarded(ctx, s.payments,
-		bson.D{{Key: "_id", Value: id}, {Key: "status", Value: StatusUnpaid}},
+	return s.payments.UpdateIfMatched(ctx, bson.D{{Key: "_id", Value: id}, {Key: "status", Value: StatusUnpaid}},
 		bson.D{{Key: "$set", Value: bson.D{{Key: "status", Value: StatusCancelled}, {Key: "updated_at", Value: now}}},
 			{Key: "$inc", Value: bson.D{{Key: "version", Value: 1}}}})
 }
 
 func (s *MongoStore) SetReceipt(ctx context.Context, id string, r Receipt, now time.Time) error {
-	return locked(ctx, s.payments, func() error {
-		_, err := s.payments.UpdateOne(ctx, bson.D{{Key: "_id", Value: id}},
-			bson.D{{Key: "$set", Value: bson.D{{Key: "receipt", Value: r}, {Key: "confirmed_at", Value: now}, {Key: "updated_at", Value: now}}}})
-		return err
-	})
+	_, err := s.payments.UpdateOne(ctx, bson.D{{Key: "_id", Value: id}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "receipt", Value: r}, {Key: "confirmed_at", Value: now}, {Key: "updated_at", Value: now}}}})
+	return err
 }
 
 func (s *MongoStore) ReserveRefund(ctx context.Context, id string, version int64, amount Fen, now time.Time) (bool, error) {
-	return guarded(ctx, s.payments,
-		bson.D{{Key: "_id", Value: id}, {Key: "version", Value: version},
-			{Key: "status", Value: bson.D{{Key: "$in", Value: bson.A{StatusPaid, StatusPartiallyRefunded}}}}},
+	return s.payments.UpdateIfMatched(ctx, bson.D{{Key: "_id", Value: id}, {Key: "version", Value: version},
+		{Key: "status", Value: bson.D{{Key: "$in", Value: bson.A{StatusPaid, StatusPartiallyRefunded}}}}},
 		bson.D{{Key: "$inc", Value: bson.D{{Key: "refunding", Value: amount}, {Key: "version", Value: 1}}},
 			{Key: "$set", Value: bson.D{{Key: "updated_at", Value: now}}}})
 }
@@ -202,8 +171,7 @@ func (s *MongoStore) SettleRefund(ctx context.Context, p Payment, amount Fen, su
 	case refunded > 0:
 		status = StatusPartiallyRefunded
 	}
-	return guarded(ctx, s.payments,
-		bson.D{{Key: "_id", Value: p.ID}, {Key: "version", Value: p.Version}},
+	return s.payments.UpdateIfMatched(ctx, bson.D{{Key: "_id", Value: p.ID}, {Key: "version", Value: p.Version}},
 		bson.D{{Key: "$set", Value: bson.D{
 			{Key: "refunded", Value: refunded}, {Key: "refunding", Value: p.Refunding - amount},
 			{Key: "status", Value: status}, {Key: "updated_at", Value: now},
@@ -226,15 +194,12 @@ func (s *MongoStore) Order(ctx context.Context, id string) (Order, error) {
 }
 
 func (s *MongoStore) SetPrepay(ctx context.Context, id string, p Prepay) error {
-	return locked(ctx, s.orders, func() error {
-		_, err := s.orders.UpdateOne(ctx, bson.D{{Key: "_id", Value: id}}, bson.D{{Key: "$set", Value: bson.D{{Key: "prepay", Value: p}}}})
-		return err
-	})
+	_, err := s.orders.UpdateOne(ctx, bson.D{{Key: "_id", Value: id}}, bson.D{{Key: "$set", Value: bson.D{{Key: "prepay", Value: p}}}})
+	return err
 }
 
 func (s *MongoStore) MarkOrderPaid(ctx context.Context, id string, t Trade, via string) (bool, error) {
-	return guarded(ctx, s.orders,
-		bson.D{{Key: "_id", Value: id}, {Key: "status", Value: OrderOpen}},
+	return s.orders.UpdateIfMatched(ctx, bson.D{{Key: "_id", Value: id}, {Key: "status", Value: OrderOpen}},
 		bson.D{{Key: "$set", Value: bson.D{
 			{Key: "status", Value: OrderPaid}, {Key: "transaction_id", Value: t.TransactionID},
 			{Key: "paid_at", Value: t.PaidAt.UTC()}, {Key: "payer", Value: t.Payer}, {Key: "paid_via", Value: via},
@@ -242,8 +207,7 @@ func (s *MongoStore) MarkOrderPaid(ctx context.Context, id string, t Trade, via 
 }
 
 func (s *MongoStore) CloseOrder(ctx context.Context, id, reason string, now time.Time) (bool, error) {
-	return guarded(ctx, s.orders,
-		bson.D{{Key: "_id", Value: id}, {Key: "status", Value: OrderOpen}},
+	return s.orders.UpdateIfMatched(ctx, bson.D{{Key: "_id", Value: id}, {Key: "status", Value: OrderOpen}},
 		bson.D{{Key: "$set", Value: bson.D{{Key: "status", Value: OrderClosed}, {Key: "closed_at", Value: now}, {Key: "close_reason", Value: reason}}}})
 }
 
@@ -307,38 +271,31 @@ func (s *MongoStore) FinishRefund(ctx context.Context, id string, status RefundS
 	if failReason != "" {
 		set = append(set, bson.E{Key: "fail_reason", Value: failReason})
 	}
-	return guarded(ctx, s.refunds, bson.D{{Key: "_id", Value: id}, {Key: "status", Value: RefundStatusPending}},
+	return s.refunds.UpdateIfMatched(ctx, bson.D{{Key: "_id", Value: id}, {Key: "status", Value: RefundStatusPending}},
 		bson.D{{Key: "$set", Value: set}})
 }
 
 func (s *MongoStore) MarkRefundRegistered(ctx context.Context, id string) error {
-	return locked(ctx, s.refunds, func() error {
-		_, err := s.refunds.UpdateOne(ctx, bson.D{{Key: "_id", Value: id}}, bson.D{{Key: "$set", Value: bson.D{{Key: "registered", Value: true}}}})
-		return err
-	})
+	_, err := s.refunds.UpdateOne(ctx, bson.D{{Key: "_id", Value: id}}, bson.D{{Key: "$set", Value: bson.D{{Key: "registered", Value: true}}}})
+	return err
 }
 
 func (s *MongoStore) DeleteRefund(ctx context.Context, id string) error {
-	return locked(ctx, s.refunds, func() error {
-		_, err := s.refunds.DeleteOne(ctx, bson.D{{Key: "_id", Value: id}})
-		return err
-	})
+	_, err := s.refunds.DeleteOne(ctx, bson.D{{Key: "_id", Value: id}})
+	return err
 }
 
 func (s *MongoStore) RecordAnomaly(ctx context.Context, a Anomaly) error {
-	err := locked(ctx, s.anomalies, func() error {
-		_, err := s.anomalies.UpdateOne(ctx, bson.D{{Key: "_id", Value: a.ID}}, bson.D{
-			{Key: "$setOnInsert", Value: bson.D{
-				{Key: "kind", Value: a.Kind}, {Key: "provider", Value: a.Provider}, {Key: "order_id", Value: a.OrderID},
-				{Key: "payment_id", Value: a.PaymentID}, {Key: "transaction_id", Value: a.TransactionID},
-				{Key: "expected", Value: a.Expected}, {Key: "actual", Value: a.Actual}, {Key: "detail", Value: a.Detail},
-				{Key: "first_at", Value: a.FirstAt}, {Key: "resolved", Value: false},
-			}},
-			{Key: "$set", Value: bson.D{{Key: "last_at", Value: a.LastAt}}},
-			{Key: "$inc", Value: bson.D{{Key: "seen", Value: 1}}},
-		}, options.UpdateOne().SetUpsert(true))
-		return err
-	})
+	_, err := s.anomalies.UpdateOne(ctx, bson.D{{Key: "_id", Value: a.ID}}, bson.D{
+		{Key: "$setOnInsert", Value: bson.D{
+			{Key: "kind", Value: a.Kind}, {Key: "provider", Value: a.Provider}, {Key: "order_id", Value: a.OrderID},
+			{Key: "payment_id", Value: a.PaymentID}, {Key: "transaction_id", Value: a.TransactionID},
+			{Key: "expected", Value: a.Expected}, {Key: "actual", Value: a.Actual}, {Key: "detail", Value: a.Detail},
+			{Key: "first_at", Value: a.FirstAt}, {Key: "resolved", Value: false},
+		}},
+		{Key: "$set", Value: bson.D{{Key: "last_at", Value: a.LastAt}}},
+		{Key: "$inc", Value: bson.D{{Key: "seen", Value: 1}}},
+	}, options.UpdateOne().SetUpsert(true))
 	if err != nil && !mongox.IsDuplicateKey(err) { // two concurrent upserts: the loser's repeat is not worth a retry
 		return fmt.Errorf("payments: record anomaly: %w", err)
 	}

@@ -159,7 +159,7 @@ func TestProvinceErrorMapping(t *testing.T) {
 	_, err = c.VerifyRealName(ctx, testName, provinceRejectedID)
 	wantCode(t, err, "ID_NUMBER_INVALID")
 	_, err = c.GetCase(ctx, "FZ-NOPE")
-	wantCode(t, err, "CASE_NOT_FOUND")
+	wantCode(t, err, "PROVINCE_CASE_NOT_FOUND")
 
 	_, err = c.SubmitCase(ctx, "k-409", CaseSubmission{ItemCode: testItemCode, Form: map[string]any{"x": "CONFLICT"}})
 	e = wantCode(t, err, "PROVINCE_CONFLICT")

@@ -44,9 +44,9 @@ var (
 	// ErrCompanyNotFound: no company with that USCC (COMPANY_NOT_FOUND, 404).
 	ErrCompanyNotFound = apperr.New(apperr.KindNotFound, "COMPANY_NOT_FOUND", "未查询到该企业，请核对统一社会信用代码")
 	// ErrLicenseNotFound: no e-licence with that id for that holder (LICENSE_NOT_FOUND, 404).
-	ErrLicenseNotFound = apperr.New(apperr.KindNotFound, "LICENSE_NOT_FOUND", "未找到该电子证照")
+	ErrLicenseNotFound = apperr.New(apperr.KindNotFound, "PROVINCE_LICENSE_NOT_FOUND", "未找到该电子证照")
 	// ErrCaseNotFound: no case with that number (CASE_NOT_FOUND, 404).
-	ErrCaseNotFound = apperr.New(apperr.KindNotFound, "CASE_NOT_FOUND", "未找到该办件")
+	ErrCaseNotFound = apperr.New(apperr.KindNotFound, "PROVINCE_CASE_NOT_FOUND", "省平台未找到该办件")
 
 	// ErrCallbackUnsigned: a callback lacks a signature header or names
 	// another app key.

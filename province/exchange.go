@@ -50,7 +50,7 @@ type Exchange struct {
 // background writer, so a slow MongoDB never slows a call: when the buffer
 // is full the row is dropped and counted.
 type exchangeLog struct {
-	coll *mongo.Collection
+	coll *mongox.Collection
 	log  *slog.Logger
 	m    *metrics
 
@@ -64,7 +64,7 @@ const exchangeBatch = 100
 
 func newExchangeLog(db *mongo.Database, size int, log *slog.Logger, m *metrics) *exchangeLog {
 	e := &exchangeLog{
-		coll: db.Collection(ExchangesCollection),
+		coll: mongox.C(db, ExchangesCollection),
 		log:  log,
 		m:    m,
 		ch:   make(chan Exchange, size),
@@ -131,7 +131,7 @@ func (e *exchangeLog) write(batch []any) {
 func (e *exchangeLog) ensureIndexes() {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	err := mongox.EnsureIndexes(ctx, e.coll,
+	err := e.coll.EnsureIndexes(ctx,
 		mongo.IndexModel{Keys: bson.D{{Key: "at", Value: 1}}},
 		mongo.IndexModel{Keys: bson.D{{Key: "correlation_id", Value: 1}}},
 	)

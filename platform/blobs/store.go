@@ -74,8 +74,8 @@ type Blob struct {
 // Reads and deletes go through the driver's bucket.
 type Store struct {
 	bucket  *mongo.GridFSBucket
-	files   *mongo.Collection
-	chunks  *mongo.Collection
+	files   *mongox.Collection
+	chunks  *mongox.Collection
 	maxSize int64
 
 	indexMu    sync.Mutex
@@ -90,8 +90,8 @@ func NewStore(db *mongo.Database, opts Options) *Store {
 	b := db.GridFSBucket(options.GridFSBucket().SetName(BucketName).SetChunkSizeBytes(chunkSize))
 	return &Store{
 		bucket:  b,
-		files:   b.GetFilesCollection(),
-		chunks:  b.GetChunksCollection(),
+		files:   mongox.C(db, BucketName+".files"),
+		chunks:  mongox.C(db, BucketName+".chunks"),
 		maxSize: opts.MaxSize,
 	}
 }
@@ -304,12 +304,12 @@ func (s *Store) ensureIndexes(ctx context.Context) error {
 	if s.indexReady {
 		return nil
 	}
-	err := mongox.EnsureIndexes(ctx, s.chunks, mongo.IndexModel{
+	err := s.chunks.EnsureIndexes(ctx, mongo.IndexModel{
 		Keys:    bson.D{{Key: "files_id", Value: int32(1)}, {Key: "n", Value: int32(1)}},
 		Options: options.Index().SetUnique(true),
 	})
 	if err == nil {
-		err = mongox.EnsureIndexes(ctx, s.files, mongo.IndexModel{
+		err = s.files.EnsureIndexes(ctx, mongo.IndexModel{
 			Keys: bson.D{{Key: "filename", Value: int32(1)}, {Key: "uploadDate", Value: int32(1)}},
 		})
 	}

@@ -162,24 +162,22 @@ func (c *Consumer) ensureCursor(ctx context.Context) error {
 func (c *Consumer) acquire(ctx context.Context) (Cursor, bool, error) {
 	now := utcMillis(c.opts.Now())
 	var cur Cursor
-	err := mongox.Guarded(ctx, c.log.cursors, func() error {
-		return c.log.cursors.FindOneAndUpdate(ctx,
-			bson.D{
-				{Key: "_id", Value: c.name},
-				{Key: "$or", Value: bson.A{
-					bson.D{{Key: "owner", Value: c.opts.Owner}},
-					bson.D{{Key: "owner", Value: ""}},
-					bson.D{{Key: "lease_until", Value: bson.D{{Key: "$lt", Value: now}}}},
-				}},
-			},
-			bson.D{{Key: "$set", Value: bson.D{
-				{Key: "owner", Value: c.opts.Owner},
-				{Key: "lease_until", Value: now.Add(c.opts.LeaseDuration)},
-				{Key: "updated_at", Value: now},
-			}}},
-			options.FindOneAndUpdate().SetReturnDocument(options.After),
-		).Decode(&cur)
-	})
+	err := c.log.cursors.FindOneAndUpdate(ctx,
+		bson.D{
+			{Key: "_id", Value: c.name},
+			{Key: "$or", Value: bson.A{
+				bson.D{{Key: "owner", Value: c.opts.Owner}},
+				bson.D{{Key: "owner", Value: ""}},
+				bson.D{{Key: "lease_until", Value: bson.D{{Key: "$lt", Value: now}}}},
+			}},
+		},
+		bson.D{{Key: "$set", Value: bson.D{
+			{Key: "owner", Value: c.opts.Owner},
+			{Key: "lease_until", Value: now.Add(c.opts.LeaseDuration)},
+			{Key: "updated_at", Value: now},
+		}}},
+		options.FindOneAndUpdate().SetReturnDocument(options.After),
+	).Decode(&cur)
 	if mongox.IsNoDocuments(err) {
 		return Cursor{}, false, nil
 	}
@@ -294,18 +292,13 @@ func (c *Consumer) persist(ctx context.Context, from, to int64, more bool) (int6
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	now := utcMillis(c.opts.Now())
-	var res *mongo.UpdateResult
-	err := mongox.Guarded(wctx, c.log.cursors, func() error {
-		var err error
-		res, err = c.log.cursors.UpdateOne(wctx,
-			bson.D{{Key: "_id", Value: c.name}, {Key: "owner", Value: c.opts.Owner}, {Key: "seq", Value: from}},
-			bson.D{{Key: "$set", Value: bson.D{
-				{Key: "seq", Value: to},
-				{Key: "lease_until", Value: now.Add(c.opts.LeaseDuration)},
-				{Key: "updated_at", Value: now},
-			}}})
-		return err
-	})
+	res, err := c.log.cursors.UpdateOne(wctx,
+		bson.D{{Key: "_id", Value: c.name}, {Key: "owner", Value: c.opts.Owner}, {Key: "seq", Value: from}},
+		bson.D{{Key: "$set", Value: bson.D{
+			{Key: "seq", Value: to},
+			{Key: "lease_until", Value: now.Add(c.opts.LeaseDuration)},
+			{Key: "updated_at", Value: now},
+		}}})
 	if err != nil {
 		return from, false, fmt.Errorf("events: move cursor %s to %d: %w", c.name, to, err)
 	}
@@ -330,13 +323,9 @@ func (c *Consumer) heartbeat(ctx context.Context, cancel context.CancelCauseFunc
 		}
 		now := utcMillis(c.opts.Now())
 		var res *mongo.UpdateResult
-		err := mongox.Guarded(ctx, c.log.cursors, func() error {
-			var err error
-			res, err = c.log.cursors.UpdateOne(ctx,
-				bson.D{{Key: "_id", Value: c.name}, {Key: "owner", Value: c.opts.Owner}},
-				bson.D{{Key: "$set", Value: bson.D{{Key: "lease_until", Value: now.Add(c.opts.LeaseDuration)}}}})
-			return err
-		})
+		res, err := c.log.cursors.UpdateOne(ctx,
+			bson.D{{Key: "_id", Value: c.name}, {Key: "owner", Value: c.opts.Owner}},
+			bson.D{{Key: "$set", Value: bson.D{{Key: "lease_until", Value: now.Add(c.opts.LeaseDuration)}}}})
 		switch {
 		case err == nil && res.MatchedCount == 1:
 			leaseUntil = now.Add(c.opts.LeaseDuration)
@@ -359,12 +348,9 @@ func (c *Consumer) heartbeat(ctx context.Context, cancel context.CancelCauseFunc
 func (c *Consumer) release() {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	err := mongox.Guarded(ctx, c.log.cursors, func() error {
-		_, err := c.log.cursors.UpdateOne(ctx,
-			bson.D{{Key: "_id", Value: c.name}, {Key: "owner", Value: c.opts.Owner}},
-			bson.D{{Key: "$set", Value: bson.D{{Key: "owner", Value: ""}, {Key: "lease_until", Value: time.Unix(0, 0).UTC()}}}})
-		return err
-	})
+	_, err := c.log.cursors.UpdateOne(ctx,
+		bson.D{{Key: "_id", Value: c.name}, {Key: "owner", Value: c.opts.Owner}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "owner", Value: ""}, {Key: "lease_until", Value: time.Unix(0, 0).UTC()}}}})
 	if err != nil {
 		c.logger.Warn("release lease failed; it will expire", "err", err)
 	}

@@ -12,6 +12,9 @@ import (
 type Event struct {
 	// Seq is the position in the log and the document _id; Append assigns it.
 	Seq int64 `bson:"_id"`
+	// ID is the event's deterministic id when it came through an outbox
+	// (Pending.ID): at most one event in the log has it.
+	ID string `bson:"event_id,omitempty"`
 	// Type is what happened, "<domain>.<fact>", e.g. "booking.confirmed".
 	Type string `bson:"type"`
 	// Subject is what it happened to, "<kind>:<id>", e.g. "case:123".

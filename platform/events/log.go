@@ -18,6 +18,9 @@ const (
 	EventsCollection   = "events"
 	CountersCollection = "counters"
 	CursorsCollection  = "event_cursors"
+	// EventIDsCollection registers the deterministic id of every event that
+	// came through an outbox: {_id: event id, state: claimed|appended, seq}.
+	EventIDsCollection = "event_ids"
 	counterID          = "events"
 )
 
@@ -30,9 +33,10 @@ const appendInsertBudget = 5 * time.Second
 // append; it is safe for concurrent use.
 type Log struct {
 	db       *mongo.Database
-	events   *mongo.Collection
-	counters *mongo.Collection
-	cursors  *mongo.Collection
+	events   *mongox.Collection
+	counters *mongox.Collection
+	cursors  *mongox.Collection
+	ids      *mongox.Collection
 	hub      *mongox.Hub
 	now      func() time.Time
 }
@@ -41,9 +45,10 @@ type Log struct {
 func NewLog(db *mongo.Database) *Log {
 	return &Log{
 		db:       db,
-		events:   db.Collection(EventsCollection),
-		counters: db.Collection(CountersCollection),
-		cursors:  db.Collection(CursorsCollection),
+		events:   mongox.C(db, EventsCollection),
+		counters: mongox.C(db, CountersCollection),
+		cursors:  mongox.C(db, CursorsCollection),
+		ids:      mongox.C(db, EventIDsCollection),
 		hub:      mongox.HubFor(db, "events"),
 		now:      time.Now,
 	}
@@ -52,9 +57,11 @@ func NewLog(db *mongo.Database) *Log {
 // EnsureIndexes creates the index for per-subject reads (a case's timeline).
 // Reads in log order use _id. Call it once at start-up; it is idempotent.
 func (l *Log) EnsureIndexes(ctx context.Context) error {
-	_, err := l.events.Indexes().CreateOne(ctx, mongo.IndexModel{
-		Keys: bson.D{{Key: "subject", Value: 1}, {Key: "_id", Value: 1}},
-	})
+	err := l.events.EnsureIndexes(ctx,
+		mongo.IndexModel{Keys: bson.D{{Key: "subject", Value: 1}, {Key: "_id", Value: 1}}},
+		// Only read when a relay takes over a claim whose owner died.
+		mongo.IndexModel{Keys: bson.D{{Key: "event_id", Value: 1}}},
+	)
 	if err != nil {
 		return fmt.Errorf("events: ensure indexes: %w", err)
 	}
@@ -108,13 +115,11 @@ func (l *Log) nextSeq(ctx context.Context) (int64, error) {
 	}
 	var err error
 	for range 3 {
-		err = mongox.Guarded(ctx, l.counters, func() error {
-			return l.counters.FindOneAndUpdate(ctx,
-				bson.D{{Key: "_id", Value: counterID}},
-				bson.D{{Key: "$inc", Value: bson.D{{Key: "seq", Value: int64(1)}}}},
-				options.FindOneAndUpdate().SetUpsert(true).SetReturnDocument(options.After),
-			).Decode(&c)
-		})
+		err = l.counters.FindOneAndUpdate(ctx,
+			bson.D{{Key: "_id", Value: counterID}},
+			bson.D{{Key: "$inc", Value: bson.D{{Key: "seq", Value: int64(1)}}}},
+			options.FindOneAndUpdate().SetUpsert(true).SetReturnDocument(options.After),
+		).Decode(&c)
 		// Two first-ever upserts (other processes) can race to insert the
 		// counter; the loser's retry finds it and increments.
 		if !mongox.IsDuplicateKey(err) {

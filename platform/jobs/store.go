@@ -30,20 +30,20 @@ const maxErrorLen = 4000
 // packages hold a *Queue (or an interface with its Enqueue method); it is safe
 // for concurrent use.
 type Queue struct {
-	coll *mongo.Collection
+	coll *mongox.Collection
 	hub  *mongox.Hub
 	now  func() time.Time
 }
 
 // NewQueue returns the queue stored in db's "jobs" collection.
 func NewQueue(db *mongo.Database) *Queue {
-	return &Queue{coll: db.Collection(CollectionName), hub: mongox.HubFor(db, "jobs"), now: time.Now}
+	return &Queue{coll: mongox.C(db, CollectionName), hub: mongox.HubFor(db, "jobs"), now: time.Now}
 }
 
 // EnsureIndexes creates the indexes the runner and the operator views use.
 // Call it once at start-up; it is idempotent.
 func (q *Queue) EnsureIndexes(ctx context.Context) error {
-	err := mongox.EnsureIndexes(ctx, q.coll,
+	err := q.coll.EnsureIndexes(ctx,
 		mongo.IndexModel{Keys: bson.D{{Key: "state", Value: 1}, {Key: "run_at", Value: 1}}},      // claim
 		mongo.IndexModel{Keys: bson.D{{Key: "state", Value: 1}, {Key: "finished_at", Value: 1}}}, // purge
 	)
@@ -162,18 +162,16 @@ func (q *Queue) List(ctx context.Context, f Filter, limit int) ([]Job, error) {
 func (q *Queue) Retry(ctx context.Context, id string) (Job, error) {
 	now := utcMillis(q.now())
 	var j Job
-	err := mongox.Guarded(ctx, q.coll, func() error {
-		return q.coll.FindOneAndUpdate(ctx,
-			bson.D{{Key: "_id", Value: id}, {Key: "state", Value: StateDead}},
-			bson.D{
-				{Key: "$set", Value: bson.D{
-					{Key: "state", Value: StatePending}, {Key: "run_at", Value: now},
-					{Key: "attempts", Value: 0}, {Key: "updated_at", Value: now},
-				}},
-				{Key: "$unset", Value: bson.D{{Key: "finished_at", Value: ""}}},
-			},
-			options.FindOneAndUpdate().SetReturnDocument(options.After)).Decode(&j)
-	})
+	err := q.coll.FindOneAndUpdate(ctx,
+		bson.D{{Key: "_id", Value: id}, {Key: "state", Value: StateDead}},
+		bson.D{
+			{Key: "$set", Value: bson.D{
+				{Key: "state", Value: StatePending}, {Key: "run_at", Value: now},
+				{Key: "attempts", Value: 0}, {Key: "updated_at", Value: now},
+			}},
+			{Key: "$unset", Value: bson.D{{Key: "finished_at", Value: ""}}},
+		},
+		options.FindOneAndUpdate().SetReturnDocument(options.After)).Decode(&j)
 	if mongox.IsNoDocuments(err) {
 		if _, gerr := q.Get(ctx, id); gerr != nil {
 			return Job{}, gerr
@@ -248,9 +246,7 @@ func (q *Queue) claim(ctx context.Context, types []string, owner string, lease t
 		SetSort(bson.D{{Key: "run_at", Value: 1}}).
 		SetReturnDocument(options.After)
 	var j Job
-	err := mongox.Guarded(ctx, q.coll, func() error {
-		return q.coll.FindOneAndUpdate(ctx, filter, update, opts).Decode(&j)
-	})
+	err := q.coll.FindOneAndUpdate(ctx, filter, update, opts).Decode(&j)
 	if mongox.IsNoDocuments(err) {
 		return nil, nil
 	}
@@ -313,12 +309,7 @@ func (q *Queue) bury(ctx context.Context, j *Job, cause string) (bool, error) {
 }
 
 func (q *Queue) guardedUpdate(ctx context.Context, filter, update bson.D) (bool, error) {
-	var res *mongo.UpdateResult
-	err := mongox.Guarded(ctx, q.coll, func() error {
-		var err error
-		res, err = q.coll.UpdateOne(ctx, filter, update)
-		return err
-	})
+	res, err := q.coll.UpdateOne(ctx, filter, update)
 	if err != nil {
 		return false, err
 	}

@@ -6,19 +6,24 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
+
+	"zwfw/apperr"
 )
 
 // FerretDB v1 (the embedded store) executes findAndModify and update as
 // "query, filter in memory, then UPDATE ... WHERE _id = ?" with nothing holding
-// the row in between, so two concurrent guarded writes can both match the same
-// document: two workers would claim one job. Measured: 4 goroutines racing a
-// guarded findOneAndUpdate on one pending document, more than one won in 19 of
-// 20 rounds. On real MongoDB a single-document write is atomic.
+// the row in between, and every update rewrites the whole document. So two
+// concurrent guarded writes can both match the same document (two workers
+// would claim one job), and an unguarded $set running beside a guarded write
+// can write back a stale copy (it once lost a refund reservation). Measured: 4
+// goroutines racing a guarded findOneAndUpdate on one pending document, more
+// than one won in 19 of 20 rounds. On real MongoDB a single-document write is
+// atomic.
 //
 // The embedded store only ever serves the process that embeds it, so an
-// in-process lock per collection around each guarded write restores the
-// atomicity the design relies on. It is taken only when the server says it is
-// FerretDB; on MongoDB writes run concurrently.
+// in-process lock per collection around each write restores the atomicity
+// the design relies on. Collection takes it for every write; it is taken only
+// when the server says it is FerretDB, so on MongoDB writes run concurrently.
 
 type gateKey struct {
 	client *mongo.Client
@@ -26,20 +31,33 @@ type gateKey struct {
 	coll   string
 }
 
+// heldGate marks a context whose goroutine holds a gate (Atomically), so
+// writes inside do not wait for themselves.
+type heldGate struct{ key gateKey }
+
 var (
 	gates        sync.Map // gateKey -> chan struct{}
 	ferretByConn sync.Map // *mongo.Client -> bool
 )
 
-// Guarded runs one guarded write (a findOneAndUpdate / updateOne / replaceOne
-// whose filter checks the current state) on coll so that it is atomic on the
-// embedded FerretDB too. Every state change that relies on its guard must go
-// through it.
-func Guarded(ctx context.Context, coll *mongo.Collection, write func() error) error {
-	if !IsFerretDB(ctx, coll.Database()) {
-		return write()
+func (c *Collection) gateKey() gateKey {
+	db := c.raw.Database()
+	return gateKey{db.Client(), db.Name(), c.raw.Name()}
+}
+
+// guard runs one write under the collection's gate on FerretDB.
+func (c *Collection) guard(ctx context.Context, write func() error) error {
+	return c.guardCtx(ctx, func(context.Context) error { return write() })
+}
+
+func (c *Collection) guardCtx(ctx context.Context, fn func(ctx context.Context) error) error {
+	if !IsFerretDB(ctx, c.raw.Database()) {
+		return fn(ctx)
 	}
-	k := gateKey{coll.Database().Client(), coll.Database().Name(), coll.Name()}
+	k := c.gateKey()
+	if h, ok := ctx.Value(heldGate{k}).(bool); ok && h {
+		return fn(ctx)
+	}
 	v, _ := gates.LoadOrStore(k, make(chan struct{}, 1))
 	gate := v.(chan struct{})
 	select {
@@ -48,7 +66,7 @@ func Guarded(ctx context.Context, coll *mongo.Collection, write func() error) er
 		return ctx.Err()
 	}
 	defer func() { <-gate }()
-	return write()
+	return fn(context.WithValue(ctx, heldGate{k}, true))
 }
 
 // IsFerretDB asks the server once per client; when it cannot tell it answers
@@ -67,3 +85,5 @@ func IsFerretDB(ctx context.Context, db *mongo.Database) bool {
 	ferretByConn.Store(c, ferret)
 	return ferret
 }
+
+func errConflict() error { return apperr.Conflict }

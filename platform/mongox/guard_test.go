@@ -21,7 +21,7 @@ func TestMain(m *testing.M) { testenv.Main(m) }
 // FerretDB as on MongoDB: this is what every "claim", "book" and "pay" relies on.
 func TestGuardedWriteWinsOnce(t *testing.T) {
 	db := testenv.DB(t)
-	coll := db.Collection("claims")
+	coll := mongox.C(db, "claims")
 	ctx := context.Background()
 	for round := 0; round < 10; round++ {
 		id := fmt.Sprintf("doc-%d", round)
@@ -34,12 +34,10 @@ func TestGuardedWriteWinsOnce(t *testing.T) {
 			wg.Add(1)
 			go func(g int) {
 				defer wg.Done()
-				err := mongox.Guarded(ctx, coll, func() error {
-					return coll.FindOneAndUpdate(ctx,
-						bson.D{{Key: "_id", Value: id}, {Key: "state", Value: "pending"}},
-						bson.D{{Key: "$set", Value: bson.D{{Key: "state", Value: "claimed"}, {Key: "by", Value: g}}}},
-						options.FindOneAndUpdate()).Err()
-				})
+				err := coll.FindOneAndUpdate(ctx,
+					bson.D{{Key: "_id", Value: id}, {Key: "state", Value: "pending"}},
+					bson.D{{Key: "$set", Value: bson.D{{Key: "state", Value: "claimed"}, {Key: "by", Value: g}}}},
+					options.FindOneAndUpdate()).Err()
 				if err == nil {
 					wins.Add(1)
 				} else if !mongox.IsNoDocuments(err) {

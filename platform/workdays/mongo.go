@@ -8,6 +8,8 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"zwfw/platform/mongox"
 )
 
 // CollectionName is the MongoDB collection of overrides.
@@ -17,12 +19,12 @@ const CollectionName = "calendar_overrides"
 // date as "YYYY-MM-DD", which sorts like the dates themselves, so date ranges
 // are plain _id ranges and no secondary index is needed.
 type MongoStore struct {
-	coll *mongo.Collection
+	coll *mongox.Collection
 }
 
 // NewMongoStore uses db's calendar_overrides collection.
 func NewMongoStore(db *mongo.Database) *MongoStore {
-	return &MongoStore{coll: db.Collection(CollectionName)}
+	return &MongoStore{coll: mongox.C(db, CollectionName)}
 }
 
 // overrideDoc is the stored form of an Override.
