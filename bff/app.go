@@ -32,6 +32,8 @@ import (
 	"zwfw/payments"
 	"zwfw/platform/blobs"
 	"zwfw/platform/events"
+	"zwfw/platform/idempotency"
+	"zwfw/platform/invariants"
 	"zwfw/platform/jobs"
 	"zwfw/platform/mongox"
 	"zwfw/platform/redisx"
@@ -48,30 +50,33 @@ type App struct {
 	log  *slog.Logger
 	http *fiber.App
 
-	mongo     *mongo.Client
-	db        *mongo.Database
-	rdb       redis.UniversalClient
-	keys      redisx.Keys
-	embMongo  *mongox.Embedded
-	embRedis  *redisx.Embedded
-	sandbox   *sandbox.Sandbox
-	registry  *prometheus.Registry
-	jobs      *jobs.Runner
-	queue     *jobs.Queue
-	events    *events.Log
-	identity  *identity.Service
-	province  *province.Client
-	catalog   *catalog.Service
-	cases     *cases.Service
-	audit     *cases.MongoAuditLog
-	calendar  *workdays.Calendar
-	booking   *booking.Service
-	payments  *payments.Service
-	logistics *logistics.Service
-	notify    *notify.Service
-	mp        *wxapi.MiniProgram
-	sms       *notify.AliyunSMS
-	blobs     *blobs.Store
+	mongo      *mongo.Client
+	db         *mongo.Database
+	rdb        redis.UniversalClient
+	keys       redisx.Keys
+	embMongo   *mongox.Embedded
+	embRedis   *redisx.Embedded
+	sandbox    *sandbox.Sandbox
+	registry   *prometheus.Registry
+	jobs       *jobs.Runner
+	queue      *jobs.Queue
+	events     *events.Log
+	relay      *events.Relay
+	idem       *idempotency.Store
+	invariants *invariants.Runner
+	identity   *identity.Service
+	province   *province.Client
+	catalog    *catalog.Service
+	cases      *cases.Service
+	audit      *cases.MongoAuditLog
+	calendar   *workdays.Calendar
+	booking    *booking.Service
+	payments   *payments.Service
+	logistics  *logistics.Service
+	notify     *notify.Service
+	mp         *wxapi.MiniProgram
+	sms        *notify.AliyunSMS
+	blobs      *blobs.Store
 	// publicBase is the base URL outside systems call back (set from
 	// ZWFW_PUBLIC_BASE_URL, or by Listening).
 	publicBase atomic.Value // string
@@ -135,9 +140,15 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (app *App, err error
 	}
 	bg, cancel := context.WithCancel(context.Background())
 	a.stopBackground = cancel
+	if !cfg.OutboxRelayOff {
+		go func() { _ = a.relay.Run(bg) }()
+	}
 	a.jobs.Start(bg)
 	go a.reloadCalendar(bg)
 	if err := a.scheduleMaintenance(bg); err != nil {
+		return nil, err
+	}
+	if err := a.enqueueInvariants(bg, time.Now()); err != nil {
 		return nil, err
 	}
 	if err := a.enqueueCasePoll(bg, time.Now().Add(a.cfg.CasePollEvery)); err != nil {

@@ -492,7 +492,7 @@ func TestPublicLookupLocksAfterWrongPasswords(t *testing.T) {
 	}
 	for i := 1; i <= 4; i++ {
 		r = s.request("GET", "/api/v1/public/cases/"+number+"?password=wrong"+fmt.Sprint(i), "", nil)
-		wantError(t, r, 404, "CASE_NOT_FOUND")
+		wantError(t, r, 404, "CASE_LOOKUP_FAILED")
 	}
 	r = s.request("GET", "/api/v1/public/cases/"+number+"?password=wrong5", "", nil)
 	wantError(t, r, 429, "CASE_LOOKUP_LOCKED")
@@ -500,7 +500,7 @@ func TestPublicLookupLocksAfterWrongPasswords(t *testing.T) {
 	r = s.request("GET", "/api/v1/public/cases/"+number+"?password="+pw, "", nil)
 	wantError(t, r, 429, "CASE_LOOKUP_LOCKED")
 	r = s.request("GET", "/api/v1/public/cases/NOSUCHCASE01?password=x", "", nil)
-	wantError(t, r, 404, "CASE_NOT_FOUND")
+	wantError(t, r, 404, "CASE_LOOKUP_FAILED")
 }
 
 // An e-licence the applicant holds replaces an upload where the guide allows it.

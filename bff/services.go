@@ -12,6 +12,8 @@ import (
 	"zwfw/notify"
 	"zwfw/pii"
 	"zwfw/platform/events"
+	"zwfw/platform/idempotency"
+	"zwfw/platform/invariants"
 	"zwfw/platform/jobs"
 	"zwfw/province"
 	"zwfw/wxapi"
@@ -75,6 +77,14 @@ func (a *App) buildServices(ctx context.Context, sec secrets) error {
 	if err := a.events.EnsureIndexes(ctx); err != nil {
 		return err
 	}
+	a.relay = events.NewRelay(a.events, outboxCollections, events.RelayOptions{Logger: a.log.With("component", "outbox")})
+	if err := a.relay.EnsureIndexes(ctx); err != nil {
+		return err
+	}
+	a.idem = idempotency.NewStore(a.db, idempotency.Options{})
+	if err := a.idem.EnsureIndexes(ctx); err != nil {
+		return err
+	}
 	if err := a.buildCases(ctx, protector); err != nil {
 		return err
 	}
@@ -94,6 +104,8 @@ func (a *App) buildServices(ctx context.Context, sec secrets) error {
 		Owner: runnerOwner(), Concurrency: a.cfg.JobConcurrency, Logger: a.log.With("component", "jobs"),
 	})
 	a.registerJobs()
+	a.invariants = invariants.NewRunner(a.db, a.invariantChecks, nil)
+	a.registerInvariantJobs()
 	a.registerCaseJobs()
 	a.registerBookingJobs()
 	a.registerPaymentJobs()

@@ -1,0 +1,6 @@
+package bff
+
+// outboxCollections are the collections whose documents carry pending domain
+// events (events.Outbox): the relay sweeps them at start and periodically, so
+// events written just before a crash still reach the log.
+var outboxCollections = []string{}
