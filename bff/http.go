@@ -2,6 +2,8 @@ package bff
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"strings"
 	"time"
 
@@ -10,6 +12,7 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/cors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"zwfw/apperr"
 	"zwfw/cases"
 	"zwfw/handlers"
 	"zwfw/identity"
@@ -65,16 +68,25 @@ func (a *App) buildHTTP() (*fiber.App, error) {
 	// Callbacks are authenticated by their signatures and come from a few
 	// provider IPs in bursts (a day's notifies retried): not limited per IP.
 	perIP := rateLimit(limiter, ratelimit.PerMinute(cfg.RatePerIP), byIP("api"), degraded)
-	api := app.Group("/api/v1", func(c *fiber.Ctx) error {
+	doc, err := LoadOpenAPI()
+	if err != nil {
+		return nil, err
+	}
+	spec, err := json.Marshal(doc)
+	if err != nil {
+		return nil, err
+	}
+	// Every route below has its request checked against openapi.yaml.
+	validator, err := newRequestValidator(doc, cfg.JSONBodyLimit, apperr.Lookup)
+	if err != nil {
+		return nil, err
+	}
+	api := validatedRouter{validate: validator.validate, Router: app.Group("/api/v1", func(c *fiber.Ctx) error {
 		if strings.HasPrefix(c.Path(), "/api/v1/callbacks/") {
 			return c.Next()
 		}
 		return perIP(c)
-	})
-	spec, err := openAPIJSON()
-	if err != nil {
-		return nil, err
-	}
+	})}
 	api.Get("/openapi.json", func(c *fiber.Ctx) error {
 		c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSONCharsetUTF8)
 		return c.Send(spec)
@@ -85,7 +97,7 @@ func (a *App) buildHTTP() (*fiber.App, error) {
 	smsLimit := rateLimit(limiter, ratelimit.Limit{Rate: cfg.RateSMSPerIP, Period: time.Hour, Burst: cfg.RateSMSPerIP}, byIP("sms"), degraded)
 	userLimit := rateLimit(limiter, ratelimit.PerMinute(cfg.RatePerUser), byUser("api"), degraded)
 	signedIn := func(roles ...identity.Role) []fiber.Handler {
-		return []fiber.Handler{requireAuth(a.identity, roles...), userLimit}
+		return []fiber.Handler{requireAuth(a.identity, roles...), userLimit, validator.validate}
 	}
 
 	api.Post("/auth/wechat", loginLimit, auth.WeChat)
@@ -172,6 +184,7 @@ func (a *App) buildHTTP() (*fiber.App, error) {
 	api.Post("/me/devices", append(signedIn(public...), nt.Devices)...)
 	api.Get("/me/notification-settings", append(signedIn(public...), nt.GetSettings)...)
 	api.Put("/me/notification-settings", append(signedIn(public...), nt.PutSettings)...)
+	api.Patch("/me/notification-settings", append(signedIn(public...), nt.PatchSettings)...)
 	api.Get("/me/notifications", append(signedIn(public...), nt.Inbox)...)
 	api.Post("/me/notifications/:id/read", append(signedIn(public...), nt.Read)...)
 	api.Get("/admin/notifications/failed", append(signedIn(identity.RoleAdmin), nt.AdminFailed)...)
@@ -180,6 +193,9 @@ func (a *App) buildHTTP() (*fiber.App, error) {
 	api.Get("/admin/calendar", append(signedIn(identity.RoleAdmin), calH.Show)...)
 	api.Put("/admin/calendar/overrides/:date", append(signedIn(identity.RoleAdmin), calH.PutOverride)...)
 
+	if missing := validator.undocumented(app.GetRoutes(true)); len(missing) > 0 {
+		return nil, fmt.Errorf("openapi.yaml does not document %s", strings.Join(missing, ", "))
+	}
 	methods = newAllowIndex(app.GetRoutes(true))
 	return app, nil
 }

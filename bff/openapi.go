@@ -3,7 +3,6 @@ package bff
 import (
 	"context"
 	_ "embed"
-	"encoding/json"
 	"fmt"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -23,13 +22,4 @@ func LoadOpenAPI() (*openapi3.T, error) {
 		return nil, fmt.Errorf("openapi.yaml: %w", err)
 	}
 	return doc, nil
-}
-
-// openAPIJSON returns the document as JSON, served at /api/v1/openapi.json.
-func openAPIJSON() ([]byte, error) {
-	doc, err := LoadOpenAPI()
-	if err != nil {
-		return nil, err
-	}
-	return json.Marshal(doc)
 }

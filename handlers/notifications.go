@@ -127,6 +127,51 @@ func (h *Notifications) PutSettings(c *fiber.Ctx) error {
 	return c.JSON(set)
 }
 
+// PatchSettings handles PATCH /api/v1/me/notification-settings: what the
+// body names replaces its part (one kind's channels, one quiet-hours
+// field); everything else stays. PUT replaces the whole; this changes part.
+// Two PATCHes of the same user at the same instant: the later write wins.
+func (h *Notifications) PatchSettings(c *fiber.Ctx) error {
+	var req struct {
+		Channels map[notify.Kind][]notify.Channel `json:"channels"`
+		Quiet    *struct {
+			Enabled *bool   `json:"enabled"`
+			Start   *string `json:"start"`
+			End     *string `json:"end"`
+		} `json:"quiet_hours"`
+	}
+	if err := BindJSON(c, h.BodyLimit, &req); err != nil {
+		return err
+	}
+	user := PrincipalFrom(c).UserID
+	set, err := h.Svc.Settings(c.UserContext(), user)
+	if err != nil {
+		return err
+	}
+	if set.Channels == nil {
+		set.Channels = map[notify.Kind][]notify.Channel{}
+	}
+	for k, list := range req.Channels {
+		set.Channels[k] = list
+	}
+	if q := req.Quiet; q != nil {
+		if q.Enabled != nil {
+			set.Quiet.Enabled = *q.Enabled
+		}
+		if q.Start != nil {
+			set.Quiet.Start = *q.Start
+		}
+		if q.End != nil {
+			set.Quiet.End = *q.End
+		}
+	}
+	set, err = h.Svc.PutSettings(c.UserContext(), user, set)
+	if err != nil {
+		return err
+	}
+	return c.JSON(set)
+}
+
 // Inbox handles GET /api/v1/me/notifications?cursor=.
 func (h *Notifications) Inbox(c *fiber.Ctx) error {
 	list, next, err := h.Svc.Inbox(c.UserContext(), PrincipalFrom(c).UserID, c.Query("cursor"))
