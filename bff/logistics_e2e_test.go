@@ -184,7 +184,7 @@ func TestShipmentJourney(t *testing.T) {
 		t.Fatalf("timeline ends %+v; all %+v", last, got.Timeline)
 	}
 	// Too late to cancel.
-	wantError(t, s.request("POST", "/api/v1/shipments/"+sh.ID+"/cancel", token, nil), 409, "SHIPMENT_STATE_CONFLICT")
+	wantError(t, s.request("POST", "/api/v1/shipments/"+sh.ID+"/cancel", token, nil, "Idempotency-Key", "late-cancel"), 409, "SHIPMENT_STATE_CONFLICT")
 
 	// The case completes with the result by mail: the return shipment appears by itself.
 	advance(t, s.app.Sandbox().ProvinceServer(), number, sbprovince.Advance{Status: "accepted"})
@@ -249,7 +249,8 @@ func TestShipmentPollingAndForgedPushes(t *testing.T) {
 
 	// Cancel before pickup.
 	sh2 := s.bookPickup(token, caseID, "p2")
-	r = s.request("POST", "/api/v1/shipments/"+sh2.ID+"/cancel", token, nil)
+	wantError(t, s.request("POST", "/api/v1/shipments/"+sh2.ID+"/cancel", token, nil), 400, "IDEMPOTENCY_KEY_REQUIRED")
+	r = s.request("POST", "/api/v1/shipments/"+sh2.ID+"/cancel", token, nil, "Idempotency-Key", "cancel-p2")
 	if r.Status != 200 || r.M(t)["state"] != "cancelled" {
 		t.Fatalf("cancel: %d %s", r.Status, r.Body)
 	}

@@ -3,4 +3,6 @@ package bff
 // outboxCollections are the collections whose documents carry pending domain
 // events (events.Outbox): the relay sweeps them at start and periodically, so
 // events written just before a crash still reach the log.
-var outboxCollections = []string{}
+var outboxCollections = []string{
+	"shipments", // logistics.Shipment
+}

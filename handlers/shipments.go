@@ -68,8 +68,10 @@ func shipmentView(s logistics.Shipment) ShipmentView {
 	return v
 }
 
-// Create handles POST /api/v1/cases/:id/shipments (Idempotency-Key required):
-// a courier pickup of the case's materials at the applicant's address.
+// Create handles POST /api/v1/cases/:id/shipments: a courier pickup of the
+// case's materials at the applicant's address. Its Idempotency-Key is
+// claimed by the middleware before this runs; a second pickup of the case
+// under another key is refused by the domain (SHIPMENT_PICKUP_EXISTS).
 func (h *Shipments) Create(c *fiber.Ctx) error {
 	var req struct {
 		Direction    string            `json:"direction"`
@@ -79,10 +81,6 @@ func (h *Shipments) Create(c *fiber.Ctx) error {
 	if err := BindJSON(c, h.BodyLimit, &req); err != nil {
 		return err
 	}
-	key := c.Get("Idempotency-Key")
-	if key == "" {
-		return apperr.IdempotencyMissing
-	}
 	if req.Direction != string(logistics.ToHall) {
 		return apperr.InvalidInput.WithFields(apperr.Field("direction", "DIRECTION_INVALID", "只能预约寄送申请材料（to_hall）；办理结果由大厅寄出"))
 	}
@@ -91,7 +89,7 @@ func (h *Shipments) Create(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	s, err := h.Svc.CreatePickup(c.UserContext(), user, key, h.Ref(c.UserContext(), cs), req.Address, req.PickupWindow)
+	s, err := h.Svc.CreatePickup(c.UserContext(), user, h.Ref(c.UserContext(), cs), req.Address, req.PickupWindow)
 	if err != nil {
 		return err
 	}
@@ -124,7 +122,8 @@ func (h *Shipments) Get(c *fiber.Ctx) error {
 	return c.JSON(shipmentView(s))
 }
 
-// Cancel handles POST /api/v1/shipments/:id/cancel (before pickup only).
+// Cancel handles POST /api/v1/shipments/:id/cancel (before pickup only;
+// Idempotency-Key claimed by the middleware).
 func (h *Shipments) Cancel(c *fiber.Ctx) error {
 	s, err := h.Svc.Cancel(c.UserContext(), PrincipalFrom(c).UserID, c.Params("id"))
 	if err != nil {

@@ -138,7 +138,8 @@ func (s *Service) book(ctx context.Context, sh *Shipment) (*Shipment, error) {
 }
 
 // bookingFailed moves a shipment whose pickup the aggregator refused to
-// exception, with the reason in its timeline, and returns cause.
+// exception, with the reason in its timeline and shipment.exception in the
+// same write, and returns cause.
 func (s *Service) bookingFailed(ctx context.Context, id string, cause error) error {
 	msg := apperr.From(cause).Message
 	s.log.Warn("logistics: pickup refused", "shipment_id", id, "err", cause)
@@ -152,12 +153,12 @@ func (s *Service) bookingFailed(ctx context.Context, id string, cause error) err
 		}
 		next := sh.clone()
 		now := s.clock()
-		next.note(now, StateException, "预约上门取件未成功："+msg)
+		entry := next.note(now, StateException, "预约上门取件未成功："+msg)
 		next.State, next.UpdatedAt = StateException, now
 		next.Version++
+		next.emitTransitions([]Transition{{From: StateCreated, To: StateException, Event: entry}})
 		err = s.store.SaveShipment(ctx, next, sh.Version)
 		if err == nil {
-			s.appendEvent(ctx, EventException, next, map[string]any{"from": string(StateCreated), "context": "预约上门取件未成功：" + msg, "at": now})
 			return cause
 		}
 		if !errors.Is(err, apperr.Conflict) {

@@ -10,13 +10,18 @@ import (
 
 // Cancel cancels the user's pickup before the courier collected the
 // parcel: the aggregator's order first, then the shipment (state
-// cancelled). Cancelling a cancelled shipment returns it unchanged. Only
-// the applicant's own pickups (to_hall) can be cancelled.
+// cancelled, shipment.cancelled in the same write). Only the applicant's
+// own pickups (to_hall) can be cancelled. Of concurrent cancels one
+// stores the change and the others are refused with
+// SHIPMENT_ALREADY_CANCELLED (the aggregator counts a repeated cancel as
+// done, so the order is cancelled once); retries of one request are the
+// HTTP idempotency mechanism's business.
 //
-// Returns SHIPMENT_NOT_FOUND, SHIPMENT_ALREADY_PICKED_UP (collected, by
-// what zwfw knows or by the aggregator's answer), SHIPMENT_STATE_CONFLICT
-// (a result shipment, or one that has ended) or
-// SHIPMENT_COURIER_UNAVAILABLE (nothing changed; try again).
+// Returns SHIPMENT_NOT_FOUND, SHIPMENT_ALREADY_CANCELLED,
+// SHIPMENT_ALREADY_PICKED_UP (collected, by what zwfw knows or by the
+// aggregator's answer), SHIPMENT_STATE_CONFLICT (a result shipment, or one
+// that has ended) or SHIPMENT_COURIER_UNAVAILABLE (nothing changed; try
+// again).
 func (s *Service) Cancel(ctx context.Context, userID, id string) (Shipment, error) {
 	cur, err := s.Get(ctx, userID, id)
 	if err != nil {
@@ -26,7 +31,7 @@ func (s *Service) Cancel(ctx context.Context, userID, id string) (Shipment, erro
 	for range maxWriteAttempts {
 		switch {
 		case sh.State == StateCancelled:
-			return *sh, nil
+			return Shipment{}, ErrAlreadyCancelled
 		case sh.Direction != ToHall:
 			return Shipment{}, ErrStateConflict.WithMessage("办理结果的寄递不能取消，如需改寄请联系办理大厅")
 		case !sh.Cancellable() && sh.State.Final():
@@ -50,9 +55,10 @@ func (s *Service) Cancel(ctx context.Context, userID, id string) (Shipment, erro
 		// A booking job running now sees the state and cancels what it booked.
 		next := sh.clone()
 		now := s.clock()
-		next.note(now, StateCancelled, "已取消上门取件")
+		entry := next.note(now, StateCancelled, "已取消上门取件")
 		next.State, next.UpdatedAt = StateCancelled, now
 		next.Version++
+		next.emitTransitions([]Transition{{From: sh.State, To: StateCancelled, Event: entry}})
 		err := s.store.SaveShipment(ctx, next, sh.Version)
 		if err == nil {
 			return *next, nil

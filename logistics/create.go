@@ -3,11 +3,11 @@ package logistics
 import (
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -28,10 +28,7 @@ type CaseRef struct {
 	PostagePaidBy PaidBy
 }
 
-var (
-	refPattern     = regexp.MustCompile(`^[A-Za-z0-9_\-.]{1,64}$`)
-	idemKeyPattern = regexp.MustCompile(`^[A-Za-z0-9_\-.]{1,128}$`)
-)
+var refPattern = regexp.MustCompile(`^[A-Za-z0-9_\-.]{1,64}$`)
 
 // Pickup window rules (China time).
 const (
@@ -41,13 +38,6 @@ const (
 	windowMaxLen   = 4 * time.Hour
 	windowOpens    = 8  // couriers come from 08:00
 	windowCloses   = 18 // until 18:00
-)
-
-// Idempotent retries wait this long (polling) for a concurrent first attempt.
-const (
-	replayPoll     = 20 * time.Millisecond
-	replayAttempts = 250
-	staleKeyAge    = time.Minute
 )
 
 // chinaTime is UTC+8 without tzdata: China has had no daylight saving since 1991.
@@ -62,22 +52,26 @@ const (
 
 // CreatePickup books a courier to collect the case's materials at addr
 // within window and bring them to the case's hall. It stores the shipment
-// in state created and queues the booking (JobCreatePickup); the waybill
-// number appears once that job ran. The same idemKey (the Idempotency-Key
-// header) with the same request returns the same shipment, also when
-// retries run concurrently.
+// in state created (with shipment.created in its outbox) and queues the
+// booking (JobCreatePickup); the waybill number appears once that job ran.
+//
+// A case has one pickup under way at a time: the shipment's id is the
+// case's pickup number (shp_pickup_<case id>_<n>), so of concurrent
+// requests (a double tap, retries under different keys) one insert wins
+// and the others are refused with SHIPMENT_PICKUP_EXISTS naming the
+// shipment. A new pickup can be booked once the last one was cancelled,
+// ended, or could not be booked. Retries of one request are the HTTP
+// idempotency mechanism's business, not this method's.
 //
 // Returns SHIPMENT_ADDRESS_INVALID (every bad field of the address and the
 // window), SHIPMENT_WINDOW_INVALID, SHIPMENT_REQUEST_INVALID,
 // SHIPMENT_NOT_FOUND (the case is not the user's),
-// SHIPMENT_IDEMPOTENCY_KEY_REUSED or SHIPMENT_IN_PROGRESS.
-func (s *Service) CreatePickup(ctx context.Context, userID, idemKey string, c CaseRef, addr Address, window Window) (Shipment, error) {
+// SHIPMENT_PICKUP_EXISTS or SHIPMENT_STATE_CONFLICT (the case's pickups
+// kept changing under concurrent writers).
+func (s *Service) CreatePickup(ctx context.Context, userID string, c CaseRef, addr Address, window Window) (Shipment, error) {
 	var refs []apperr.FieldError
 	if userID == "" || strings.Contains(userID, ":") {
 		refs = append(refs, apperr.Field("user_id", "INVALID", "用户标识有误"))
-	}
-	if !idemKeyPattern.MatchString(idemKey) {
-		refs = append(refs, apperr.Field("idempotency_key", "INVALID", "请求编号有误"))
 	}
 	if !refPattern.MatchString(c.ID) {
 		refs = append(refs, apperr.Field("case_id", "INVALID", "办件编号有误"))
@@ -100,82 +94,71 @@ func (s *Service) CreatePickup(ctx context.Context, userID, idemKey string, c Ca
 		return Shipment{}, winErr
 	}
 	addr = trimAddress(addr).Canonical()
-	fp := fingerprint(c.ID, addr, w)
-	for range replayAttempts {
-		now := s.clock()
-		id := newShipmentID()
-		rec, claimed, err := s.store.ClaimIdem(ctx, userID, idemKey, IdemRecord{ShipmentID: id, Fingerprint: fp, CreatedAt: now})
+	hall, err := s.hallAddress(ctx, c.ID)
+	if err != nil {
+		return Shipment{}, err
+	}
+	for range maxWriteAttempts {
+		list, err := s.store.ShipmentsOfCase(ctx, c.ID)
 		if err != nil {
 			return Shipment{}, err
 		}
-		if claimed {
-			sh, err := s.createPickup(ctx, id, idemKey, c, addr, w, now)
-			if err != nil {
-				// Nothing was stored: free the key so a retry may try again.
-				if rerr := s.store.ReleaseIdem(context.WithoutCancel(ctx), userID, idemKey, id); rerr != nil {
-					s.log.Error("logistics: idempotency key not released", "user_id", userID, "err", rerr)
-				}
-				return Shipment{}, err
+		pickups := 0
+		for _, sh := range list {
+			if sh.Direction != ToHall {
+				continue
 			}
-			return *sh, nil
-		}
-		if rec.Fingerprint != fp {
-			return Shipment{}, ErrIdempotencyReused
-		}
-		sh, err := s.store.Shipment(ctx, rec.ShipmentID)
-		if err == nil {
-			// The first attempt may have died before queueing the booking.
-			if err := s.enqueueBooking(ctx, sh); err != nil {
-				return Shipment{}, err
+			pickups++
+			if sh.holdsPickup() {
+				return Shipment{}, s.pickupExists(ctx, sh)
 			}
-			return *sh, nil
 		}
-		if !errors.Is(err, ErrNotFound) {
+		now := s.clock()
+		sh, err := s.newShipment(pickupShipmentID(c.ID, pickups+1), c, ToHall, addr, hall, now)
+		if err != nil {
 			return Shipment{}, err
 		}
-		if now.Sub(rec.CreatedAt) > staleKeyAge {
-			// The first attempt died between claiming the key and storing
-			// the shipment: take the key over.
-			if err := s.store.ReleaseIdem(ctx, userID, idemKey, rec.ShipmentID); err != nil {
-				return Shipment{}, err
+		sh.PickupWindow = &w
+		sh.created(now, fmt.Sprintf("已提交上门取件预约（%s），等待快递公司受理", windowLabel(w)))
+		stored, inserted, err := s.store.InsertShipment(ctx, sh)
+		if err != nil {
+			return Shipment{}, err
+		}
+		if !inserted {
+			if stored.holdsPickup() {
+				return Shipment{}, s.pickupExists(ctx, stored)
 			}
-			continue
+			continue // that number was taken and has ended since: count again
 		}
-		select {
-		case <-ctx.Done():
-			return Shipment{}, ctx.Err()
-		case <-time.After(replayPoll):
+		if err := s.enqueueBooking(ctx, stored); err != nil {
+			return Shipment{}, err
 		}
+		return *stored, nil
 	}
-	return Shipment{}, ErrInProgress
+	return Shipment{}, ErrStateConflict
 }
 
-// createPickup stores a new to_hall shipment and queues its booking.
-func (s *Service) createPickup(ctx context.Context, id, idemKey string, c CaseRef, addr Address, w Window, now time.Time) (*Shipment, error) {
-	hall, err := s.hallAddress(ctx, c.ID)
-	if err != nil {
-		return nil, err
+// pickupExists refuses a second pickup of a case. A first request that
+// died between storing its shipment and queueing the booking left one not
+// queued: queueing it here (keyed by the shipment, so at most once) makes
+// the pickup happen all the same.
+func (s *Service) pickupExists(ctx context.Context, sh *Shipment) error {
+	if err := s.enqueueBooking(ctx, sh); err != nil {
+		return err
 	}
-	sh, err := s.newShipment(id, c, ToHall, addr, hall, now)
-	if err != nil {
-		return nil, err
-	}
-	sh.PickupWindow, sh.IdemKey = &w, idemKey
-	sh.note(now, StateCreated, fmt.Sprintf("已提交上门取件预约（%s），等待快递公司受理", windowLabel(w)))
-	stored, _, err := s.store.InsertShipment(ctx, sh)
-	if err != nil {
-		return nil, err
-	}
-	if err := s.enqueueBooking(ctx, stored); err != nil {
-		return nil, err
-	}
-	return stored, nil
+	return ErrPickupExists.WithDetail("shipment_id", sh.ID)
+}
+
+// pickupShipmentID is the id of a case's n-th pickup of materials.
+func pickupShipmentID(caseID string, n int) string {
+	return "shp_pickup_" + caseID + "_" + strconv.Itoa(n)
 }
 
 // CreateResultShipment sends the case's result from its hall to the
 // applicant at receiver. It is idempotent per case (the id is
-// shp_result_<case id>): a second call returns the first shipment. The
-// booking runs as JobCreatePickup, like a pickup.
+// shp_result_<case id>, and the insert decides): a second call returns the
+// first shipment, and shipment.created is in the log once. The booking
+// runs as JobCreatePickup, like a pickup.
 //
 // Returns SHIPMENT_ADDRESS_INVALID, SHIPMENT_REQUEST_INVALID or the
 // hall lookup's error.
@@ -201,7 +184,7 @@ func (s *Service) CreateResultShipment(ctx context.Context, c CaseRef, receiver 
 	if err != nil {
 		return Shipment{}, err
 	}
-	sh.note(now, StateCreated, "办理结果待寄出，等待快递公司受理")
+	sh.created(now, "办理结果待寄出，等待快递公司受理")
 	stored, _, err := s.store.InsertShipment(ctx, sh)
 	if err != nil {
 		return Shipment{}, err
@@ -231,6 +214,13 @@ func (s *Service) newShipment(id string, c CaseRef, dir Direction, from, to Addr
 		Direction: dir, Sender: sender, Receiver: receiver, State: StateCreated, Timeline: []TrackEvent{},
 		Postage: Postage{PaidBy: paidBy}, Salt: randomHex(16), Version: 1, CreatedAt: now, UpdatedAt: now,
 	}, nil
+}
+
+// created records the shipment's first timeline entry and announces it
+// (shipment.created, stored with the new document).
+func (sh *Shipment) created(now time.Time, text string) {
+	entry := sh.note(now, StateCreated, text)
+	sh.Emit(changeEvent(EventCreated, sh, Transition{To: StateCreated, Event: entry}))
 }
 
 // hallAddress asks for the case's hall and puts it in canonical form.
@@ -339,18 +329,6 @@ func (s *Service) open(sa SealedAddress) (Address, error) {
 	return a, nil
 }
 
-// fingerprint identifies a request for its idempotency key without
-// storing the address itself.
-func fingerprint(caseID string, a Address, w Window) string {
-	h := sha256.New()
-	for _, part := range []string{caseID, a.Name, a.Phone, a.Province, a.City, a.District, a.Detail, a.PostalCode,
-		w.Start.UTC().Format(time.RFC3339), w.End.UTC().Format(time.RFC3339)} {
-		h.Write([]byte(part))
-		h.Write([]byte{0})
-	}
-	return hex.EncodeToString(h.Sum(nil))
-}
-
 // trimAddress drops surrounding spaces, which people type and couriers print.
 func trimAddress(a Address) Address {
 	for _, p := range []*string{&a.Name, &a.Phone, &a.Province, &a.City, &a.District, &a.Detail, &a.PostalCode, &a.DivisionCode} {
@@ -366,9 +344,6 @@ func prefixed(prefix string, errs []apperr.FieldError) []apperr.FieldError {
 	}
 	return errs
 }
-
-// newShipmentID is shp_ + 24 random hex characters.
-func newShipmentID() string { return "shp_" + randomHex(12) }
 
 func randomHex(n int) string {
 	b := make([]byte, n)

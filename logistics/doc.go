@@ -15,9 +15,14 @@
 // delivered, returned and cancelled are final. A tracking event is applied
 // only if it is newer than the newest one applied, so duplicated and
 // out-of-order pushes change nothing; the main line never moves backwards.
-// Each transition is one guarded, versioned single-document write, and only
-// the writer that made it appends the domain event (shipment.picked_up,
-// shipment.delivered, shipment.exception).
+// Each transition is one guarded, versioned single-document write that
+// also stores its domain events (shipment.created, picked_up, delivered,
+// exception, returned, cancelled; see events.go) in the document's outbox,
+// under ids derived from the fact, so the outbox relay appends each once
+// and a crash cannot separate a change from its event. A case has one
+// pickup under way at a time (its id is the case's pickup number); the
+// result shipment's id is the case's. Invariants checks that every
+// shipment's state is the one its timeline leads to.
 //
 // Personal data (names, phones, street lines) is stored SM4-encrypted
 // through the injected Protector, with a masked copy for display. Outside

@@ -12,7 +12,7 @@ var (
 	ErrAddressInvalid = apperr.New(apperr.KindInvalid, "SHIPMENT_ADDRESS_INVALID", "寄递地址填写有误，请按提示修改")
 	// ErrWindowInvalid: the pickup window is not bookable; Message says why.
 	ErrWindowInvalid = apperr.New(apperr.KindInvalid, "SHIPMENT_WINDOW_INVALID", "预约取件时间不可用，请重新选择")
-	// ErrRequestInvalid: a reference (case, idempotency key) is malformed.
+	// ErrRequestInvalid: a reference (user, case) is malformed.
 	ErrRequestInvalid = apperr.New(apperr.KindInvalid, "SHIPMENT_REQUEST_INVALID", "寄件请求参数有误")
 	// ErrAlreadyPickedUp: the courier has collected the parcel; the pickup
 	// can no longer be cancelled.
@@ -20,10 +20,13 @@ var (
 	// ErrStateConflict: the shipment's state does not allow the change, or
 	// it kept changing under concurrent writers.
 	ErrStateConflict = apperr.New(apperr.KindConflict, "SHIPMENT_STATE_CONFLICT", "寄递当前状态不允许该操作")
-	// ErrIdempotencyReused: the Idempotency-Key was used for another request.
-	ErrIdempotencyReused = apperr.New(apperr.KindConflict, "SHIPMENT_IDEMPOTENCY_KEY_REUSED", "该请求编号已用于其他寄件请求")
-	// ErrInProgress: the first request with the same key is still running.
-	ErrInProgress = apperr.New(apperr.KindConflict, "SHIPMENT_IN_PROGRESS", "相同的寄件请求正在处理中，请稍后查看")
+	// ErrPickupExists: the case already has a pickup under way (a double
+	// tap, or a retry of a request that succeeded); Details.shipment_id
+	// names it. A new one can be booked once it ended or was cancelled.
+	ErrPickupExists = apperr.New(apperr.KindConflict, "SHIPMENT_PICKUP_EXISTS", "该办件已预约上门取件，请勿重复预约")
+	// ErrAlreadyCancelled: the pickup was cancelled before (a double tap,
+	// or a retry of a cancel that succeeded).
+	ErrAlreadyCancelled = apperr.New(apperr.KindConflict, "SHIPMENT_ALREADY_CANCELLED", "该寄件已取消")
 	// ErrPushSignatureInvalid: a courier push failed its signature check;
 	// nothing in it was used.
 	ErrPushSignatureInvalid = apperr.New(apperr.KindUnauthorized, "SHIPMENT_PUSH_SIGNATURE_INVALID", "快递推送签名校验失败")

@@ -37,8 +37,12 @@ type env struct {
 	store *MongoStore
 	queue *jobs.Queue
 	log   *events.Log
-	cb    *callbacks
-	pii   *pii.Cipher
+	relay *events.Relay
+	// relayOff leaves events in the shipments' outboxes (a process that
+	// died before relaying them); eventsOf then reads the log as it is.
+	relayOff bool
+	cb       *callbacks
+	pii      *pii.Cipher
 }
 
 // hall is the receiver of every case's materials in the tests: a hall in
@@ -72,7 +76,8 @@ func newEnv(t testing.TB) *env {
 	client := courier.New(courier.Config{
 		BaseURL: api.URL + fakecourier.BasePath, Customer: f.Customer(), Key: f.Key(), Secret: f.Secret(), Now: clock.Now,
 	}, api.Client())
-	e := &env{t: t, ctx: ctx, clock: clock, fake: f, store: store, queue: q, log: log, pii: cipher}
+	relay := events.NewRelay(log, []string{ShipmentsCollection}, events.RelayOptions{Now: clock.Now, Logger: testenv.QuietLogger()})
+	e := &env{t: t, ctx: ctx, clock: clock, fake: f, store: store, queue: q, log: log, relay: relay, pii: cipher}
 	e.cb = newCallbacks(e)
 	t.Cleanup(func() { f.Close(); api.Close(); e.cb.srv.Close() })
 	e.svc = NewService(Deps{
@@ -163,7 +168,7 @@ func tomorrowMorning() Window {
 // pickup creates a pickup for case n and runs its booking job.
 func (e *env) pickup(n int) Shipment {
 	e.t.Helper()
-	sh, err := e.svc.CreatePickup(e.ctx, "u1", fmt.Sprintf("key-%d", n), caseRef(n), applicant(), tomorrowMorning())
+	sh, err := e.svc.CreatePickup(e.ctx, "u1", caseRef(n), applicant(), tomorrowMorning())
 	if err != nil {
 		e.t.Fatalf("CreatePickup: %v", err)
 	}
@@ -201,8 +206,20 @@ func (e *env) advance(num string) {
 	}
 }
 
-// eventsOf counts the events of a type for a shipment.
+// eventsOf counts the events of a type for a shipment, after relaying
+// what the outboxes hold (as the relay of a running zwfw does).
 func (e *env) eventsOf(typ, id string) int {
+	e.t.Helper()
+	if !e.relayOff {
+		if err := e.relay.Sweep(e.ctx); err != nil {
+			e.t.Fatal(err)
+		}
+	}
+	return e.loggedOf(typ, id)
+}
+
+// loggedOf counts the events of a type for a shipment in the log as it is.
+func (e *env) loggedOf(typ, id string) int {
 	e.t.Helper()
 	evs, err := e.log.ReadSubject(e.ctx, "shipment:"+id, 0, 1000)
 	if err != nil {

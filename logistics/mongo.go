@@ -17,13 +17,14 @@ import (
 // Collection names of the logistics store.
 const (
 	ShipmentsCollection = "shipments"
-	KeysCollection      = "shipment_keys" // idem:<user>:<key>, waybill:<carrier>:<number>
+	KeysCollection      = "shipment_keys" // waybill:<carrier>:<number>
 )
 
 // MongoStore implements Store on MongoDB. Shipments are read and written
 // by _id; pushes reach theirs through a waybill key document, also by _id.
-// Every guarded write runs inside mongox.Guarded (through
-// mongox.ReplaceIfVersion) so it is atomic on the embedded FerretDB too.
+// Its collections are mongox.Collections, so every rewrite of a document
+// takes the guard on the embedded FerretDB, and a write that stores
+// outbox events wakes the relay.
 type MongoStore struct {
 	shipments, keys *mongox.Collection
 }
@@ -40,6 +41,7 @@ func (s *MongoStore) EnsureIndexes(ctx context.Context) error {
 	return s.shipments.EnsureIndexes(ctx,
 		mongo.IndexModel{Keys: bson.D{{Key: "case_id", Value: 1}, {Key: "created_at", Value: 1}}},
 		mongo.IndexModel{Keys: bson.D{{Key: "state", Value: 1}, {Key: "last_checked_at", Value: 1}}},
+		mongo.IndexModel{Keys: bson.D{{Key: "updated_at", Value: 1}}},
 	)
 }
 
@@ -78,9 +80,10 @@ func (s *MongoStore) SaveShipment(ctx context.Context, next *Shipment, prevVersi
 	return err
 }
 
-// Touch implements Store. It takes the collection's write lock: on
-// FerretDB an update rewrites the whole document, so an unlocked $set
-// beside a versioned timeline update could write back a stale timeline.
+// Touch implements Store. Like every update it takes the collection's
+// guard (mongox.Collection): on FerretDB an update rewrites the whole
+// document, so an unguarded $set beside a versioned timeline update could
+// write back a stale timeline.
 func (s *MongoStore) Touch(ctx context.Context, id string, at time.Time) error {
 	_, err := s.shipments.UpdateOne(ctx, byID(id), bson.D{{Key: "$set", Value: bson.D{{Key: "last_checked_at", Value: at}}}})
 	if err != nil {
@@ -107,6 +110,12 @@ func (s *MongoStore) DueForPoll(ctx context.Context, checkedBefore time.Time, li
 	}, options.Find().SetSort(bson.D{{Key: "last_checked_at", Value: 1}}).SetLimit(int64(limit)))
 }
 
+// ChangedSince implements Store.
+func (s *MongoStore) ChangedSince(ctx context.Context, since time.Time, limit int) ([]*Shipment, error) {
+	return s.find(ctx, bson.D{{Key: "updated_at", Value: bson.D{{Key: "$gte", Value: since}}}},
+		options.Find().SetSort(bson.D{{Key: "updated_at", Value: 1}, {Key: "_id", Value: 1}}).SetLimit(int64(limit)))
+}
+
 func (s *MongoStore) find(ctx context.Context, filter bson.D, opts *options.FindOptionsBuilder) ([]*Shipment, error) {
 	cur, err := s.shipments.Find(ctx, filter, opts)
 	if err != nil {
@@ -117,46 +126,6 @@ func (s *MongoStore) find(ctx context.Context, filter bson.D, opts *options.Find
 		return nil, fmt.Errorf("logistics: list shipments: %w", err)
 	}
 	return out, nil
-}
-
-// idemDoc is an idempotency key document.
-type idemDoc struct {
-	ID         string `bson:"_id"`
-	IdemRecord `bson:",inline"`
-}
-
-func idemKeyID(userID, key string) string { return "idem:" + userID + ":" + key }
-
-// ClaimIdem implements Store.
-func (s *MongoStore) ClaimIdem(ctx context.Context, userID, key string, rec IdemRecord) (IdemRecord, bool, error) {
-	for range 5 {
-		_, err := s.keys.InsertOne(ctx, idemDoc{ID: idemKeyID(userID, key), IdemRecord: rec})
-		if err == nil {
-			return rec, true, nil
-		}
-		if !mongox.IsDuplicateKey(err) {
-			return IdemRecord{}, false, fmt.Errorf("logistics: claim idempotency key: %w", err)
-		}
-		var d idemDoc
-		err = s.keys.FindOne(ctx, byID(idemKeyID(userID, key))).Decode(&d)
-		if err == nil {
-			return d.IdemRecord, false, nil
-		}
-		if !mongox.IsNoDocuments(err) {
-			return IdemRecord{}, false, fmt.Errorf("logistics: read idempotency key: %w", err)
-		}
-		// Released between our insert and read: try to claim again.
-	}
-	return IdemRecord{}, false, ErrInProgress
-}
-
-// ReleaseIdem implements Store.
-func (s *MongoStore) ReleaseIdem(ctx context.Context, userID, key, shipmentID string) error {
-	_, err := s.keys.DeleteOne(ctx, bson.D{{Key: "_id", Value: idemKeyID(userID, key)}, {Key: "shipment_id", Value: shipmentID}})
-	if err != nil {
-		return fmt.Errorf("logistics: release idempotency key: %w", err)
-	}
-	return nil
 }
 
 func waybillKeyID(carrier, number string) string { return "waybill:" + carrier + ":" + number }

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"zwfw/logistics/courier"
-	"zwfw/platform/events"
 	"zwfw/platform/jobs"
 )
 
@@ -37,11 +36,6 @@ type Queue interface {
 	Enqueue(ctx context.Context, req jobs.EnqueueRequest) (jobs.Job, bool, error)
 }
 
-// EventLog receives domain events (implemented by *events.Log).
-type EventLog interface {
-	Append(ctx context.Context, e events.Event) (int64, error)
-}
-
 // PostageNotices issues the payment notice of the postage the applicant
 // pays, through the payments capability, and returns its payment code. It
 // must be idempotent per shipment (the booking job may run again).
@@ -53,14 +47,6 @@ type PostageNotices interface {
 const (
 	JobCreatePickup = "logistics.create_pickup" // key: shipment id
 	JobPoll         = "logistics.poll"          // key: the run's time slot
-)
-
-// Event types of the logistics package; the subject is "shipment:<id>".
-const (
-	EventPickedUp  = "shipment.picked_up"
-	EventDelivered = "shipment.delivered"
-	EventException = "shipment.exception"
-	EventReturned  = "shipment.returned"
 )
 
 // Settings are the logistics rules an operator tunes.
@@ -78,14 +64,16 @@ type Settings struct {
 }
 
 // Deps are a Service's collaborators. Store, Courier, Queue, PII,
-// HallAddress and CallbackURL are required; Events, Postage, Now and
-// Logger are optional.
+// HallAddress and CallbackURL are required; Events (for the self-check),
+// Postage, Now and Logger are optional.
 type Deps struct {
 	Store   Store
 	Courier Courier
 	Queue   Queue
-	Events  EventLog
-	PII     Protector
+	// Events is only read, by the self-check: events are written with
+	// the shipments themselves (their outbox), never appended here.
+	Events EventReader
+	PII    Protector
 	// HallAddress is the hall that handles the case: the receiver of its
 	// materials and the sender of its result. Its phone must be a mobile
 	// (couriers require one).
@@ -103,23 +91,24 @@ type Deps struct {
 // Service is the logistics business API, called by the HTTP handlers, the
 // courier callback handler, the cases glue and the jobs.
 type Service struct {
-	store    Store
-	courier  Courier
-	queue    Queue
-	events   EventLog
-	pii      Protector
-	hall     func(ctx context.Context, caseID string) (Address, error)
-	callback func(carrier string) string
-	postage  PostageNotices
-	set      Settings
-	now      func() time.Time
-	log      *slog.Logger
+	store   Store
+	courier Courier
+	queue   Queue
+	// eventsRead is the log as the self-check reads it.
+	eventsRead EventReader
+	pii        Protector
+	hall       func(ctx context.Context, caseID string) (Address, error)
+	callback   func(carrier string) string
+	postage    PostageNotices
+	set        Settings
+	now        func() time.Time
+	log        *slog.Logger
 }
 
 // NewService builds the service, filling in default settings.
 func NewService(d Deps) *Service {
 	s := &Service{
-		store: d.Store, courier: d.Courier, queue: d.Queue, events: d.Events, pii: d.PII,
+		store: d.Store, courier: d.Courier, queue: d.Queue, eventsRead: d.Events, pii: d.PII,
 		hall: d.HallAddress, callback: d.CallbackURL, postage: d.Postage, set: d.Settings, now: d.Now, log: d.Logger,
 	}
 	if s.now == nil {
@@ -211,27 +200,4 @@ func (s *Service) PickupAddress(ctx context.Context, caseID string) (Address, bo
 		}
 	}
 	return Address{}, false, nil
-}
-
-// appendEvent appends a domain event; a failure is logged, not returned:
-// the state change is stored, and a lost event only loses a reminder.
-func (s *Service) appendEvent(ctx context.Context, typ string, sh *Shipment, data map[string]any) {
-	if s.events == nil {
-		return
-	}
-	base := map[string]any{
-		"shipment_id": sh.ID, "case_id": sh.CaseID, "case_number": sh.CaseNumber, "user_id": sh.UserID,
-		"direction": string(sh.Direction), "carrier": sh.Carrier, "waybill_number": sh.WaybillNumber,
-		"state": string(sh.State),
-	}
-	for k, v := range data {
-		base[k] = v
-	}
-	e, err := events.NewEvent(typ, "shipment:"+sh.ID, "courier", base)
-	if err == nil {
-		_, err = s.events.Append(ctx, e)
-	}
-	if err != nil {
-		s.log.Error("logistics: event not appended", "type", typ, "shipment_id", sh.ID, "err", err)
-	}
 }

@@ -3,6 +3,8 @@ package logistics
 import (
 	"slices"
 	"time"
+
+	"zwfw/platform/events"
 )
 
 // Direction says which way a shipment goes.
@@ -161,10 +163,13 @@ type Shipment struct {
 	Postage       Postage   `bson:"postage" json:"postage"`
 	// Salt signs the waybill's pushes (random per shipment, never shown).
 	Salt      string    `bson:"salt" json:"-"`
-	IdemKey   string    `bson:"idem_key,omitempty" json:"-"`
 	Version   int64     `bson:"version" json:"-"`
 	CreatedAt time.Time `bson:"created_at" json:"created_at"`
 	UpdatedAt time.Time `bson:"updated_at" json:"updated_at"`
+	// Outbox holds the events of the last changes until the relay has
+	// appended them to the log: they are stored by the same write as the
+	// change (see events.go).
+	events.Outbox `bson:",inline"`
 }
 
 // Transition is one state change made by applying tracking events.
@@ -181,6 +186,7 @@ type Transition struct {
 func (s *Shipment) clone() *Shipment {
 	c := *s
 	c.Timeline = slices.Clone(s.Timeline)
+	c.Pending = slices.Clone(s.Pending)
 	if s.PickupWindow != nil {
 		w := *s.PickupWindow
 		c.PickupWindow = &w
@@ -278,15 +284,30 @@ func (s *Shipment) insert(e TrackEvent) {
 	s.Timeline = slices.Insert(s.Timeline, i, e)
 }
 
-// note appends a system entry at at without changing the state.
-func (s *Shipment) note(at time.Time, state State, text string) {
-	s.insert(TrackEvent{At: at, State: state, Context: text, Source: SourceSystem})
+// note adds a system entry at at without changing the state, and returns it.
+func (s *Shipment) note(at time.Time, state State, text string) TrackEvent {
+	e := TrackEvent{At: at, State: state, Context: text, Source: SourceSystem}
+	s.insert(e)
+	return e
 }
 
 // Cancellable reports whether the applicant may still cancel: before the
 // courier collected the parcel (or when the pickup could not be booked).
 func (s *Shipment) Cancellable() bool {
-	return s.State == StateCreated || (s.State == StateException && s.CourierOrderID == "" && s.progress() == StateCreated)
+	return s.State == StateCreated || s.bookingFailed()
+}
+
+// holdsPickup reports whether a pickup of materials is still under way, so
+// that its case may not book another one: it has not ended, and its
+// booking did not fail.
+func (s *Shipment) holdsPickup() bool {
+	return s.Direction == ToHall && !s.State.Final() && !s.bookingFailed()
+}
+
+// bookingFailed reports whether the courier refused to book the pickup:
+// in exception without an order, before anything was collected.
+func (s *Shipment) bookingFailed() bool {
+	return s.State == StateException && s.CourierOrderID == "" && s.progress() == StateCreated
 }
 
 // ApplicantPays reports whether the applicant pays the postage: the

@@ -171,10 +171,10 @@ func (s *Service) Jobs() map[string]jobs.Handler {
 
 // applyTracking merges a courier track into the shipment (as loaded by the
 // caller) with one guarded versioned write, reloading and retrying when
-// another writer won. Only
-// the writer whose write made a transition appends its event, so each
-// transition is announced once however many copies of a push arrive. It
-// returns the shipment as stored and whether anything changed.
+// another writer won. The events of the transitions ride in that write,
+// under ids derived from the fact (see eventID), so each transition is
+// announced once however many copies of a push arrive. It returns the
+// shipment as stored and whether anything changed.
 func (s *Service) applyTracking(ctx context.Context, sh *Shipment, t courier.Tracking, src Source) (*Shipment, bool, error) {
 	events := make([]TrackEvent, 0, len(t.Events))
 	for _, e := range t.Events {
@@ -193,6 +193,7 @@ func (s *Service) applyTracking(ctx context.Context, sh *Shipment, t courier.Tra
 		}
 		next.LastCheckedAt, next.UpdatedAt = now, now
 		next.Version++
+		next.emitTransitions(transitions)
 		err := s.store.SaveShipment(ctx, next, sh.Version)
 		if errors.Is(err, apperr.Conflict) {
 			if sh, err = s.store.Shipment(ctx, sh.ID); err != nil {
@@ -203,34 +204,7 @@ func (s *Service) applyTracking(ctx context.Context, sh *Shipment, t courier.Tra
 		if err != nil {
 			return nil, false, err
 		}
-		s.announce(ctx, next, transitions)
 		return next, true, nil
 	}
 	return nil, false, ErrStateConflict
-}
-
-// announce appends the domain events of the transitions a write made:
-// shipment.picked_up once the courier has the parcel (whatever its first
-// entry was called), then delivered, exception or returned.
-func (s *Service) announce(ctx context.Context, sh *Shipment, transitions []Transition) {
-	for _, tr := range transitions {
-		types := []string{}
-		if tr.Collected {
-			types = append(types, EventPickedUp)
-		}
-		switch tr.To {
-		case StateException:
-			types = append(types, EventException)
-		case StateReturned:
-			types = append(types, EventReturned)
-		case StateDelivered:
-			types = append(types, EventDelivered)
-		}
-		for _, typ := range types {
-			s.appendEvent(ctx, typ, sh, map[string]any{
-				"state": string(tr.To), "from": string(tr.From), "at": tr.Event.At, "context": tr.Event.Context,
-				"source": string(tr.Event.Source),
-			})
-		}
-	}
 }
