@@ -91,9 +91,13 @@ type App struct {
 	demoStaff                   []demoAccount
 
 	stopBackground context.CancelFunc
-	closers        []func(context.Context) error
-	shutdownOnce   sync.Once
-	shutdownErr    error
+	// background counts the long-running goroutines (event consumers, the
+	// relay, the calendar reload): shutdown waits for them to let go of
+	// their leases before the stores close.
+	background   sync.WaitGroup
+	closers      []func(context.Context) error
+	shutdownOnce sync.Once
+	shutdownErr  error
 }
 
 // New builds zwfw from cfg. On error, everything already started is stopped.
@@ -101,6 +105,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (app *App, err error
 	a := &App{cfg: cfg, log: log, keys: redisx.Keys(cfg.RedisPrefix)}
 	defer func() {
 		if err != nil {
+			_ = a.stopWorkers(context.Background())
 			_ = a.closeAll(context.Background())
 		}
 	}()
@@ -141,10 +146,10 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (app *App, err error
 	bg, cancel := context.WithCancel(context.Background())
 	a.stopBackground = cancel
 	if !cfg.OutboxRelayOff {
-		go func() { _ = a.relay.Run(bg) }()
+		a.goBackground(func() { _ = a.relay.Run(bg) })
 	}
 	a.jobs.Start(bg)
-	go a.reloadCalendar(bg)
+	a.goBackground(func() { a.reloadCalendar(bg) })
 	if err := a.scheduleMaintenance(bg); err != nil {
 		return nil, err
 	}
@@ -163,9 +168,18 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (app *App, err error
 	if err := a.logistics.SchedulePoll(bg, time.Now()); err != nil {
 		return nil, err
 	}
-	go a.runResultShipments(bg)
-	go a.runReminders(bg)
+	a.goBackground(func() { a.runResultShipments(bg) })
+	a.goBackground(func() { a.runReminders(bg) })
 	return a, nil
+}
+
+// goBackground runs f until the background context ends; shutdown waits for it.
+func (a *App) goBackground(f func()) {
+	a.background.Add(1)
+	go func() {
+		defer a.background.Done()
+		f()
+	}()
 }
 
 // startStores connects MongoDB and Redis, starting the embedded ones when no
@@ -284,6 +298,21 @@ func (a *App) shutdown(ctx context.Context) error {
 			errs = append(errs, fmt.Errorf("http: %w", err))
 		}
 	}
+	if err := a.stopWorkers(ctx); err != nil {
+		errs = append(errs, err)
+	}
+	if err := a.closeAll(ctx); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// stopWorkers lets the job runner finish its running jobs, then stops the
+// background goroutines and waits until they returned (an event consumer
+// hands its lease back on the way out), all within ctx. Until it returns,
+// MongoDB and Redis stay connected.
+func (a *App) stopWorkers(ctx context.Context) error {
+	var errs []error
 	if a.jobs != nil {
 		if err := a.jobs.Stop(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("jobs: %w", err))
@@ -292,8 +321,12 @@ func (a *App) shutdown(ctx context.Context) error {
 	if a.stopBackground != nil {
 		a.stopBackground()
 	}
-	if err := a.closeAll(ctx); err != nil {
-		errs = append(errs, err)
+	done := make(chan struct{})
+	go func() { a.background.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		errs = append(errs, fmt.Errorf("background workers still running: %w", ctx.Err()))
 	}
 	return errors.Join(errs...)
 }

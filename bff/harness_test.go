@@ -73,9 +73,9 @@ type server struct {
 
 type option func(*bff.Config)
 
-// start runs zwfw on the test MongoDB (a fresh database), the test Redis
-// (a fresh key prefix) and its embedded sandbox, listening on a free port.
-func start(t testing.TB, opts ...option) *server {
+// testConfig is the configuration start uses: the test MongoDB (a fresh
+// database), the test Redis (a fresh key prefix) and the embedded sandbox.
+func testConfig(t testing.TB, opts ...option) bff.Config {
 	t.Helper()
 	redisURL, _ := testenv.RedisURL(t)
 	_, keys := testenv.Redis(t)
@@ -115,7 +115,14 @@ func start(t testing.TB, opts ...option) *server {
 	for _, o := range opts {
 		o(&cfg)
 	}
-	return launch(t, cfg)
+	return cfg
+}
+
+// start runs zwfw on the test MongoDB (a fresh database), the test Redis
+// (a fresh key prefix) and its embedded sandbox, listening on a free port.
+func start(t testing.TB, opts ...option) *server {
+	t.Helper()
+	return launch(t, testConfig(t, opts...))
 }
 
 // launch runs zwfw with cfg on a free port until the test ends.
@@ -125,7 +132,12 @@ func launch(t testing.TB, cfg bff.Config) *server {
 	if os.Getenv("ZWFW_TEST_LOG") != "" {
 		logOut = os.Stderr
 	}
-	log := slog.New(slog.NewJSONHandler(logOut, nil))
+	return launchWithLog(t, cfg, slog.New(slog.NewJSONHandler(logOut, nil)))
+}
+
+// launchWithLog is launch with the app's logger given.
+func launchWithLog(t testing.TB, cfg bff.Config, log *slog.Logger) *server {
+	t.Helper()
 	app, err := bff.New(context.Background(), cfg, log)
 	if err != nil {
 		t.Fatal(err)
