@@ -4,5 +4,6 @@ package bff
 // events (events.Outbox): the relay sweeps them at start and periodically, so
 // events written just before a crash still reach the log.
 var outboxCollections = []string{
+	"bookings",  // booking.Booking
 	"shipments", // logistics.Shipment
 }

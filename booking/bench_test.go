@@ -46,7 +46,7 @@ func BenchmarkBookVsRawGuarded(b *testing.B) {
 	t1 := time.Now()
 	for i := range b.N {
 		req := BookRequest{HallID: "h1", ItemCode: "B", SlotStart: starts[i%len(starts)]}
-		if _, err := e.svc.Book(ctx, fmt.Sprintf("ratio-%d", i), "k", req); err != nil {
+		if _, err := e.svc.Book(ctx, fmt.Sprintf("ratio-%d", i), req); err != nil {
 			b.Fatal(err)
 		}
 	}

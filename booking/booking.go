@@ -4,11 +4,15 @@
 // their state machine, check-in with queue numbers, and the no-show rule.
 //
 // There are no multi-document transactions. A booking takes, in a fixed
-// order, single-document guarded writes on deterministic ids — the
-// idempotency key, the user's active-item key, the user's active counter,
-// the slot counter — and then inserts the booking, which is the commit
-// point. A step that fails undoes the earlier steps in reverse order, so no
-// state is left half-changed. MongoDB decides capacity; a Redis cache of
+// order, single-document guarded writes on deterministic ids — the user's
+// active-item key, the user's active counter, the slot counter — and then
+// inserts the booking, which is the commit point. A step that fails undoes
+// the earlier steps in reverse order, so no state is left half-changed. The
+// booking's events ride in the booking document's own write (its outbox).
+// A crash between steps can leave a counter off; the self-check
+// (Service.Invariants) recomputes the counters from the bookings and repairs
+// them. Retried requests are made harmless before they reach the service (the
+// HTTP layer's Idempotency-Key). MongoDB decides capacity; a Redis cache of
 // availability (AvailabilityCache) is optional and disposable.
 package booking
 
@@ -21,6 +25,8 @@ import (
 	"regexp"
 	"slices"
 	"time"
+
+	"zwfw/platform/events"
 )
 
 // Status is where a booking stands.
@@ -96,11 +102,13 @@ type Booking struct {
 	CheckInCode string     `bson:"check_in_code" json:"check_in_code"`
 	QueueNumber int        `bson:"queue_number,omitempty" json:"queue_number,omitempty"`
 	CheckedInAt *time.Time `bson:"checked_in_at,omitempty" json:"checked_in_at,omitempty"`
-	IdemKey     string     `bson:"idem_key,omitempty" json:"-"`
 	Timeline    []Entry    `bson:"timeline" json:"timeline"`
 	Version     int64      `bson:"version" json:"version"`
 	CreatedAt   time.Time  `bson:"created_at" json:"created_at"`
 	UpdatedAt   time.Time  `bson:"updated_at" json:"updated_at"`
+	// Outbox holds the events of the last changes until the relay has
+	// appended them to the event log.
+	events.Outbox `bson:",inline"`
 }
 
 // Active reports whether the booking still holds its place.

@@ -224,4 +224,6 @@ type SlotCounter struct {
 	End      time.Time `bson:"end" json:"end"`
 	Capacity int       `bson:"capacity" json:"capacity"`
 	Taken    int       `bson:"taken" json:"taken"`
+	// ChangedAt is when a booking step last took or released a place.
+	ChangedAt time.Time `bson:"changed_at,omitempty" json:"-"`
 }

@@ -19,14 +19,14 @@ const (
 	HallConfigsCollection  = "hall_configs"
 	SlotCountersCollection = "slot_counters"
 	BookingsCollection     = "bookings"
-	KeysCollection         = "booking_keys"   // active:<user>:<item>, idem:<user>:<key>
+	KeysCollection         = "booking_keys"   // active:<user>:<item>
 	UsersCollection        = "booking_users"  // user:<id>: active count, no-shows
 	QueuesCollection       = "booking_queues" // queue:<hall>:<date>
 )
 
 // MongoStore implements Store on MongoDB. Hot paths are reads and writes by
-// deterministic _id; every write whose filter checks the current state runs
-// inside mongox.Guarded so it is atomic on the embedded FerretDB too.
+// deterministic _id; writes go through mongox.Collection, so a write whose
+// filter checks the current state is atomic on the embedded FerretDB too.
 type MongoStore struct {
 	halls, slots, bookings, keys, users, queues *mongox.Collection
 }
@@ -50,6 +50,7 @@ func (s *MongoStore) EnsureIndexes(ctx context.Context) error {
 		mongo.IndexModel{Keys: bson.D{{Key: "status", Value: 1}, {Key: "slot_end", Value: 1}}},
 		mongo.IndexModel{Keys: bson.D{{Key: "check_in_code", Value: 1}}, Options: options.Index().SetUnique(true)},
 		mongo.IndexModel{Keys: bson.D{{Key: "number", Value: 1}}, Options: options.Index().SetUnique(true)},
+		mongo.IndexModel{Keys: bson.D{{Key: "updated_at", Value: 1}}}, // the self-check's recent writes
 	); err != nil {
 		return err
 	}
@@ -167,7 +168,7 @@ func (s *MongoStore) SlotCounters(ctx context.Context, ids []string) ([]SlotCoun
 // a place where taken < capacity. That write decides: when its guard fails
 // the slot was full at that instant. The guard names the capacity it read,
 // so a concurrent capacity change makes it retry rather than overbook.
-func (s *MongoStore) TakeSlot(ctx context.Context, c SlotCounter) (bool, error) {
+func (s *MongoStore) TakeSlot(ctx context.Context, c SlotCounter, at time.Time) (bool, error) {
 	for range 5 {
 		var cur SlotCounter
 		err := s.slots.FindOneAndUpdate(ctx, byID(c.ID),
@@ -189,7 +190,7 @@ func (s *MongoStore) TakeSlot(ctx context.Context, c SlotCounter) (bool, error) 
 		err = s.slots.FindOneAndUpdate(ctx,
 			bson.D{{Key: "_id", Value: c.ID}, {Key: "capacity", Value: cur.Capacity},
 				{Key: "taken", Value: bson.D{{Key: "$lt", Value: cur.Capacity}}}},
-			bson.D{{Key: "$inc", Value: bson.D{{Key: "taken", Value: 1}}}}).Err()
+			bson.D{{Key: "$inc", Value: bson.D{{Key: "taken", Value: 1}}}, {Key: "$set", Value: bson.D{{Key: "changed_at", Value: at}}}}).Err()
 		if err == nil {
 			return true, nil
 		}
@@ -210,22 +211,22 @@ func (s *MongoStore) TakeSlot(ctx context.Context, c SlotCounter) (bool, error) 
 }
 
 // ReleaseSlot implements Store.
-func (s *MongoStore) ReleaseSlot(ctx context.Context, id string) error {
+func (s *MongoStore) ReleaseSlot(ctx context.Context, id string, at time.Time) error {
 	_, err := s.slots.UpdateOne(ctx,
 		bson.D{{Key: "_id", Value: id}, {Key: "taken", Value: bson.D{{Key: "$gt", Value: 0}}}},
-		bson.D{{Key: "$inc", Value: bson.D{{Key: "taken", Value: -1}}}})
+		bson.D{{Key: "$inc", Value: bson.D{{Key: "taken", Value: -1}}}, {Key: "$set", Value: bson.D{{Key: "changed_at", Value: at}}}})
 	return err
 }
 
 // RawIncrement is the baseline a booking is measured against: one guarded
-// findOneAndUpdate $inc on one counter document. For benchmarks.
+// findOneAndUpdate $inc on one counter document. For benchmarks (and tests
+// that make a counter drift).
 func (s *MongoStore) RawIncrement(ctx context.Context, id string) error {
 	return s.slots.FindOneAndUpdate(ctx, byID(id),
 		bson.D{{Key: "$inc", Value: bson.D{{Key: "taken", Value: 1}}}}).Err()
 }
 
 func activeKey(userID, itemCode string) string { return "active:" + userID + ":" + itemCode }
-func idemKeyID(userID, key string) string      { return "idem:" + userID + ":" + key }
 func userDocID(userID string) string           { return "user:" + userID }
 
 // TakeActiveItem implements Store: the unique _id makes the insert the guard.
@@ -246,10 +247,10 @@ func (s *MongoStore) ReleaseActiveItem(ctx context.Context, userID, itemCode, bo
 // TakeActivePlace implements Store with one guarded upsert: when the user's
 // document exists with active >= max the filter does not match and the
 // upsert's insert collides on _id, which means "no place".
-func (s *MongoStore) TakeActivePlace(ctx context.Context, userID string, max int) (bool, error) {
+func (s *MongoStore) TakeActivePlace(ctx context.Context, userID string, max int, at time.Time) (bool, error) {
 	_, err := s.users.UpdateOne(ctx,
 		bson.D{{Key: "_id", Value: userDocID(userID)}, {Key: "active", Value: bson.D{{Key: "$lt", Value: max}}}},
-		bson.D{{Key: "$inc", Value: bson.D{{Key: "active", Value: 1}}}},
+		bson.D{{Key: "$inc", Value: bson.D{{Key: "active", Value: 1}}}, {Key: "$set", Value: bson.D{{Key: "changed_at", Value: at}}}},
 		options.UpdateOne().SetUpsert(true))
 	if mongox.IsDuplicateKey(err) {
 		return false, nil
@@ -258,10 +259,10 @@ func (s *MongoStore) TakeActivePlace(ctx context.Context, userID string, max int
 }
 
 // ReleaseActivePlace implements Store.
-func (s *MongoStore) ReleaseActivePlace(ctx context.Context, userID string) error {
+func (s *MongoStore) ReleaseActivePlace(ctx context.Context, userID string, at time.Time) error {
 	_, err := s.users.UpdateOne(ctx,
 		bson.D{{Key: "_id", Value: userDocID(userID)}, {Key: "active", Value: bson.D{{Key: "$gt", Value: 0}}}},
-		bson.D{{Key: "$inc", Value: bson.D{{Key: "active", Value: -1}}}})
+		bson.D{{Key: "$inc", Value: bson.D{{Key: "active", Value: -1}}}, {Key: "$set", Value: bson.D{{Key: "changed_at", Value: at}}}})
 	return err
 }
 
@@ -271,9 +272,10 @@ type noShowDoc struct {
 }
 
 type userDoc struct {
-	ID      string      `bson:"_id"`
-	Active  int         `bson:"active"`
-	NoShows []noShowDoc `bson:"no_shows"`
+	ID        string      `bson:"_id"`
+	Active    int         `bson:"active"`
+	ChangedAt time.Time   `bson:"changed_at,omitempty"` // of active
+	NoShows   []noShowDoc `bson:"no_shows"`
 }
 
 // RecordNoShow implements Store.
@@ -312,52 +314,6 @@ func (s *MongoStore) NoShows(ctx context.Context, userID string) ([]time.Time, e
 		out = append(out, n.At)
 	}
 	return out, nil
-}
-
-type idemDoc struct {
-	ID         string `bson:"_id"`
-	IdemRecord `bson:",inline"`
-}
-
-// ClaimIdem implements Store.
-func (s *MongoStore) ClaimIdem(ctx context.Context, userID, key string, rec IdemRecord) (IdemRecord, bool, error) {
-	for range 5 {
-		_, err := s.keys.InsertOne(ctx, idemDoc{ID: idemKeyID(userID, key), IdemRecord: rec})
-		if err == nil {
-			return rec, true, nil
-		}
-		if !mongox.IsDuplicateKey(err) {
-			return IdemRecord{}, false, err
-		}
-		got, found, err := s.GetIdem(ctx, userID, key)
-		if err != nil {
-			return IdemRecord{}, false, err
-		}
-		if found {
-			return got, false, nil
-		}
-		// Released between our insert and read: try to claim again.
-	}
-	return IdemRecord{}, false, apperr.Conflict
-}
-
-// GetIdem implements Store.
-func (s *MongoStore) GetIdem(ctx context.Context, userID, key string) (IdemRecord, bool, error) {
-	var d idemDoc
-	err := s.keys.FindOne(ctx, byID(idemKeyID(userID, key))).Decode(&d)
-	if mongox.IsNoDocuments(err) {
-		return IdemRecord{}, false, nil
-	}
-	if err != nil {
-		return IdemRecord{}, false, err
-	}
-	return d.IdemRecord, true, nil
-}
-
-// ReleaseIdem implements Store.
-func (s *MongoStore) ReleaseIdem(ctx context.Context, userID, key, bookingID string) error {
-	_, err := s.keys.DeleteOne(ctx, bson.D{{Key: "_id", Value: idemKeyID(userID, key)}, {Key: "booking_id", Value: bookingID}})
-	return err
 }
 
 // CreateBooking implements Store.

@@ -11,18 +11,12 @@ import (
 	"time"
 
 	"zwfw/apperr"
-	"zwfw/platform/events"
 	"zwfw/platform/workdays"
 )
 
 // People tells whether a user has passed real-name verification (implemented over identity).
 type People interface {
 	RealNameVerified(ctx context.Context, userID string) (bool, error)
-}
-
-// EventLog receives domain events (implemented by *events.Log).
-type EventLog interface {
-	Append(ctx context.Context, e events.Event) (int64, error)
 }
 
 // AvailabilityCache caches slot availability (e.g. in Redis, with a short
@@ -35,25 +29,15 @@ type AvailabilityCache interface {
 	Invalidate(ctx context.Context, hallID string)
 }
 
-// Event types of the booking package; the subject is "booking:<id>".
-const (
-	EventConfirmed   = "booking.confirmed"
-	EventCancelled   = "booking.cancelled"
-	EventRescheduled = "booking.rescheduled"
-	EventCheckedIn   = "booking.checked_in"
-	EventNoShow      = "booking.no_show"
-)
-
 // MaxSlotDays bounds the range of one Slots call.
 const MaxSlotDays = 14
 
 // Deps are the collaborators of a Service. Store, Calendar and People are
-// required; Events and Cache may be nil.
+// required; Cache may be nil.
 type Deps struct {
 	Store    Store
 	Calendar *workdays.Calendar
 	People   People
-	Events   EventLog
 	Cache    AvailabilityCache
 	Rules    Rules
 	Now      func() time.Time
@@ -66,7 +50,6 @@ type Service struct {
 	store  Store
 	cal    *workdays.Calendar
 	people People
-	events EventLog
 	cache  AvailabilityCache
 	rules  Rules
 	now    func() time.Time
@@ -81,7 +64,7 @@ func NewService(d Deps) *Service {
 	if d.Logger == nil {
 		d.Logger = slog.Default()
 	}
-	return &Service{store: d.Store, cal: d.Calendar, people: d.People, events: d.Events, cache: d.Cache,
+	return &Service{store: d.Store, cal: d.Calendar, people: d.People, cache: d.Cache,
 		rules: d.Rules.withDefaults(), now: d.Now, log: d.Logger}
 }
 
@@ -185,38 +168,21 @@ type BookRequest struct {
 	CaseID    string // optional: the application the visit is for
 }
 
-func (r BookRequest) fingerprint() string {
-	return fmt.Sprintf("%s|%s|%d|%s", r.HallID, r.ItemCode, r.SlotStart.UnixMilli(), r.CaseID)
-}
+var refPattern = regexp.MustCompile(`^[A-Za-z0-9_\-.]{1,64}$`)
 
-var (
-	idemKeyPattern = regexp.MustCompile(`^[A-Za-z0-9_\-.]{1,128}$`)
-	refPattern     = regexp.MustCompile(`^[A-Za-z0-9_\-.]{1,64}$`)
-)
-
-// Idempotent retries wait this long (polling) for a concurrent first attempt.
-const (
-	replayPoll     = 20 * time.Millisecond
-	replayAttempts = 250
-)
-
-// Book reserves a place for a real-name-verified user. A retried call with
-// the same idemKey (the Idempotency-Key header) returns the same booking and
-// takes nothing twice, also when the retries run concurrently.
+// Book reserves a place for a real-name-verified user. Every call that
+// succeeds books once: a phone's retry is answered before it reaches here
+// (the HTTP layer's Idempotency-Key), and a second tap with another key is
+// refused by the one-active-booking-per-item rule.
 //
 // Returns REQUEST_INVALID, BOOKING_REALNAME_REQUIRED, BOOKING_BANNED (with
 // details.until), BOOKING_HALL_NOT_FOUND, BOOKING_ITEM_NOT_SERVED,
 // BOOKING_SLOT_INVALID, BOOKING_NOT_OPEN, BOOKING_CLOSED,
-// BOOKING_DUPLICATE_ITEM, BOOKING_TOO_MANY, BOOKING_SLOT_FULL,
-// BOOKING_IDEMPOTENCY_KEY_REUSED (same key, different request) and
-// BOOKING_IN_PROGRESS (the first attempt with the key is still running).
-func (s *Service) Book(ctx context.Context, userID, idemKey string, req BookRequest) (*Booking, error) {
+// BOOKING_DUPLICATE_ITEM, BOOKING_TOO_MANY, BOOKING_SLOT_FULL.
+func (s *Service) Book(ctx context.Context, userID string, req BookRequest) (*Booking, error) {
 	var fields []apperr.FieldError
 	if userID == "" || strings.Contains(userID, ":") {
 		fields = append(fields, apperr.Field("user_id", "INVALID", "用户标识有误"))
-	}
-	if !idemKeyPattern.MatchString(idemKey) {
-		fields = append(fields, apperr.Field("idempotency_key", "INVALID", "请求编号有误"))
 	}
 	if !refPattern.MatchString(req.HallID) {
 		fields = append(fields, apperr.Field("hall_id", "INVALID", "请选择大厅"))
@@ -234,58 +200,13 @@ func (s *Service) Book(ctx context.Context, userID, idemKey string, req BookRequ
 		return nil, apperr.InvalidInput.WithFields(fields...)
 	}
 	req.SlotStart = req.SlotStart.UTC().Truncate(time.Millisecond)
-	fp := req.fingerprint()
-	for range replayAttempts {
-		now := s.clock()
-		id := newBookingID(now)
-		rec, claimed, err := s.store.ClaimIdem(ctx, userID, idemKey, IdemRecord{BookingID: id, Fingerprint: fp, CreatedAt: now})
-		if err != nil {
-			return nil, err
-		}
-		if claimed {
-			b, err := s.book(ctx, userID, idemKey, id, req, now)
-			if err != nil {
-				// Nothing was taken: free the key so a retry may try again.
-				if rerr := s.store.ReleaseIdem(context.WithoutCancel(ctx), userID, idemKey, id); rerr != nil {
-					s.log.Error("booking: idempotency key not released", "user_id", userID, "err", rerr)
-				}
-				return nil, err
-			}
-			return b, nil
-		}
-		if rec.Fingerprint != fp {
-			return nil, ErrIdempotencyReused
-		}
-		b, err := s.store.Booking(ctx, rec.BookingID)
-		if err == nil {
-			return b, nil
-		}
-		if !errors.Is(err, ErrNotFound) {
-			return nil, err
-		}
-		if now.Sub(rec.CreatedAt) > staleKeyAge {
-			// The first attempt died between claiming the key and writing
-			// the booking: take the key over (its leftovers are healed by
-			// takeActiveItem or reconciliation).
-			if err := s.store.ReleaseIdem(ctx, userID, idemKey, rec.BookingID); err != nil {
-				return nil, err
-			}
-			continue
-		}
-		// The first attempt is still running (or failing and about to free
-		// the key): wait for its outcome.
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-time.After(replayPoll):
-		}
-	}
-	return nil, ErrInProgress
+	now := s.clock()
+	return s.book(ctx, userID, newBookingID(now), req, now)
 }
 
 // book runs the steps of a booking in a fixed order, undoing the done steps
 // in reverse when a later one fails.
-func (s *Service) book(ctx context.Context, userID, idemKey, id string, req BookRequest, now time.Time) (_ *Booking, err error) {
+func (s *Service) book(ctx context.Context, userID, id string, req BookRequest, now time.Time) (_ *Booking, err error) {
 	ok, err := s.people.RealNameVerified(ctx, userID)
 	if err != nil {
 		return nil, err
@@ -331,18 +252,18 @@ func (s *Service) book(ctx context.Context, userID, idemKey, id string, req Book
 	}
 	undo = append(undo, func(c context.Context) error { return s.store.ReleaseActiveItem(c, userID, req.ItemCode, id) })
 	// 2. At most MaxActive active bookings per person.
-	ok, err = s.store.TakeActivePlace(ctx, userID, s.rules.MaxActive)
+	ok, err = s.store.TakeActivePlace(ctx, userID, s.rules.MaxActive, now)
 	if err != nil {
 		return nil, err
 	}
 	if !ok {
 		return nil, ErrTooMany.WithDetail("max_active", s.rules.MaxActive)
 	}
-	undo = append(undo, func(c context.Context) error { return s.store.ReleaseActivePlace(c, userID) })
+	undo = append(undo, func(c context.Context) error { return s.store.ReleaseActivePlace(c, userID, s.clock()) })
 	// 3. A place in the slot.
 	counter := SlotCounter{ID: SlotCounterID(req.HallID, req.ItemCode, slot.Start), HallID: req.HallID,
 		ItemCode: req.ItemCode, Start: slot.Start, End: slot.End, Capacity: capacity}
-	ok, err = s.store.TakeSlot(ctx, counter)
+	ok, err = s.store.TakeSlot(ctx, counter, now)
 	if err != nil {
 		return nil, err
 	}
@@ -351,25 +272,27 @@ func (s *Service) book(ctx context.Context, userID, idemKey, id string, req Book
 	}
 	undo = append(undo, func(c context.Context) error {
 		defer s.invalidate(c, req.HallID)
-		return s.store.ReleaseSlot(c, counter.ID)
+		return s.store.ReleaseSlot(c, counter.ID, s.clock())
 	})
-	// 4. The booking itself: the commit point.
+	// 4. The booking itself, with its event: the commit point.
 	b := &Booking{
 		ID: id, Number: newNumber(now), UserID: userID, HallID: req.HallID, ItemCode: req.ItemCode, CaseID: req.CaseID,
 		SlotStart: slot.Start, SlotEnd: slot.End, Status: StatusConfirmed, CheckInCode: newCheckInCode(),
-		IdemKey: idemKey, Version: 1, CreatedAt: now, UpdatedAt: now,
+		Version: 1, CreatedAt: now, UpdatedAt: now,
 		Timeline: []Entry{{At: now, Status: StatusConfirmed, Actor: "user", Note: "预约成功", SlotStart: slot.Start}},
 	}
+	b.emit(EventConfirmed, Confirmed{b.details()}, now)
 	if err := s.store.CreateBooking(ctx, b); err != nil {
 		return nil, err
 	}
 	s.invalidate(ctx, req.HallID)
-	s.event(ctx, EventConfirmed, b, nil)
 	return b, nil
 }
 
 // staleKeyAge is how old an active-item key naming a booking that does not
-// exist must be before it is taken for the leftover of a crashed attempt.
+// exist must be before it is taken for the leftover of a crashed attempt. It
+// is also how long the self-check leaves a counter alone after a write that
+// touched it: a booking step in flight finishes within it.
 const staleKeyAge = 5 * time.Minute
 
 // takeActiveItem takes the user's active-item key. A key left behind by a
@@ -510,29 +433,33 @@ func (s *Service) Cancel(ctx context.Context, userID, id string) (*Booking, erro
 		if !now.Before(s.ClosesAt(b.SlotStart)) {
 			return ErrClosed.WithMessage("已过取消截止时间，不能取消")
 		}
-		return b.cancel(now, "user")
+		if err := b.cancel(now, "user"); err != nil {
+			return err
+		}
+		b.emit(EventCancelled, Cancelled{b.details()}, now)
+		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
 	// The booking is cancelled (the commit point); now give everything back.
-	rctx := context.WithoutCancel(ctx)
-	s.release(rctx, b, true)
-	s.event(ctx, EventCancelled, b, nil)
+	s.release(context.WithoutCancel(ctx), b, true)
 	return b, nil
 }
 
 // release gives back what an active booking held: its place in the slot
 // (when slot), the user's active place and active-item key. Failures are
-// logged for reconciliation: the booking's change is already durable.
+// logged; the self-check (Invariants) repairs the counters they leave off,
+// since the booking's change is already durable.
 func (s *Service) release(ctx context.Context, b *Booking, slot bool) {
+	now := s.clock()
 	if slot {
-		if err := s.store.ReleaseSlot(ctx, SlotCounterID(b.HallID, b.ItemCode, b.SlotStart)); err != nil {
+		if err := s.store.ReleaseSlot(ctx, SlotCounterID(b.HallID, b.ItemCode, b.SlotStart), now); err != nil {
 			s.log.Error("booking: slot place not released", "booking_id", b.ID, "err", err)
 		}
 		s.invalidate(ctx, b.HallID)
 	}
-	if err := s.store.ReleaseActivePlace(ctx, b.UserID); err != nil {
+	if err := s.store.ReleaseActivePlace(ctx, b.UserID, now); err != nil {
 		s.log.Error("booking: active place not released", "booking_id", b.ID, "err", err)
 	}
 	if err := s.store.ReleaseActiveItem(ctx, b.UserID, b.ItemCode, b.ID); err != nil {
@@ -545,9 +472,11 @@ func (s *Service) release(ctx context.Context, b *Booking, slot bool) {
 // released; when anything fails the booking stays as it was and the new
 // place is given back — never both places, never neither.
 //
-// Returns BOOKING_NOT_FOUND, BOOKING_STATE_CONFLICT, BOOKING_CLOSED (the old
-// slot's cut-off passed, or the new slot's), BOOKING_NOT_OPEN,
-// BOOKING_SLOT_INVALID, BOOKING_ITEM_NOT_SERVED, BOOKING_SLOT_FULL.
+// Returns BOOKING_NOT_FOUND, BOOKING_STATE_CONFLICT (no longer confirmed,
+// already in that slot, or changed meanwhile, e.g. by a second tap),
+// BOOKING_CLOSED (the old slot's cut-off passed, or the new slot's),
+// BOOKING_NOT_OPEN, BOOKING_SLOT_INVALID, BOOKING_ITEM_NOT_SERVED,
+// BOOKING_SLOT_FULL.
 func (s *Service) Reschedule(ctx context.Context, userID, id string, newStart time.Time) (*Booking, error) {
 	cur, err := s.Get(ctx, userID, id)
 	if err != nil {
@@ -573,7 +502,8 @@ func (s *Service) Reschedule(ctx context.Context, userID, id string, newStart ti
 		return nil, ErrSlotInvalid
 	}
 	if slot.Start.Equal(cur.SlotStart) {
-		return nil, ErrSlotInvalid.WithMessage("新时段与原时段相同")
+		// Also what a second tap finds once the first has moved the booking.
+		return nil, ErrStateConflict.WithMessage("预约已在所选时段，无需改约")
 	}
 	if err := s.checkWindow(slot.Start, now); err != nil {
 		return nil, err
@@ -581,11 +511,16 @@ func (s *Service) Reschedule(ctx context.Context, userID, id string, newStart ti
 	oldStart := cur.SlotStart
 	counter := SlotCounter{ID: SlotCounterID(cur.HallID, cur.ItemCode, slot.Start), HallID: cur.HallID,
 		ItemCode: cur.ItemCode, Start: slot.Start, End: slot.End, Capacity: capacity}
-	ok, err := s.store.TakeSlot(ctx, counter)
+	ok, err := s.store.TakeSlot(ctx, counter, now)
 	if err != nil {
 		return nil, err
 	}
 	if !ok {
+		// A concurrent change of this booking (a second tap) may hold the
+		// place it wanted: say the booking changed rather than "full".
+		if again, gerr := s.store.Booking(ctx, id); gerr == nil && again.Version != cur.Version {
+			return nil, ErrStateConflict.WithMessage("预约已被修改，请刷新后重试")
+		}
 		return nil, ErrSlotFull
 	}
 	b, err := s.update(ctx, id, func(b *Booking) error {
@@ -598,21 +533,24 @@ func (s *Service) Reschedule(ctx context.Context, userID, id string, newStart ti
 		if !now.Before(s.ClosesAt(b.SlotStart)) {
 			return ErrClosed.WithMessage("已过改约截止时间，不能改约")
 		}
-		return b.reschedule(slot.Start, slot.End, now)
+		if err := b.reschedule(slot.Start, slot.End, now); err != nil {
+			return err
+		}
+		b.emit(EventRescheduled, Rescheduled{Details: b.details(), OldSlotStart: oldStart}, now)
+		return nil
 	})
 	rctx := context.WithoutCancel(ctx)
 	if err != nil {
-		if rerr := s.store.ReleaseSlot(rctx, counter.ID); rerr != nil {
+		if rerr := s.store.ReleaseSlot(rctx, counter.ID, s.clock()); rerr != nil {
 			s.log.Error("booking: new slot place not given back", "booking_id", id, "err", rerr)
 		}
 		s.invalidate(rctx, cur.HallID)
 		return nil, err
 	}
-	if rerr := s.store.ReleaseSlot(rctx, SlotCounterID(b.HallID, b.ItemCode, oldStart)); rerr != nil {
+	if rerr := s.store.ReleaseSlot(rctx, SlotCounterID(b.HallID, b.ItemCode, oldStart), s.clock()); rerr != nil {
 		s.log.Error("booking: old slot place not released", "booking_id", id, "err", rerr)
 	}
 	s.invalidate(rctx, b.HallID)
-	s.event(ctx, EventRescheduled, b, map[string]any{"old_slot_start": oldStart})
 	return b, nil
 }
 
@@ -654,7 +592,11 @@ func (s *Service) CheckIn(ctx context.Context, staffHallIDs []string, code strin
 		if !b.SlotStart.Equal(cur.SlotStart) {
 			return ErrStateConflict.WithMessage("预约已被修改，请重新扫码")
 		}
-		return b.checkIn(q, now)
+		if err := b.checkIn(q, now); err != nil {
+			return err
+		}
+		b.emit(EventCheckedIn, CheckedIn{Details: b.details(), QueueNumber: q}, now)
+		return nil
 	})
 	if err != nil {
 		// A concurrent scan of the same code won: the number stays unused.
@@ -665,7 +607,6 @@ func (s *Service) CheckIn(ctx context.Context, staffHallIDs []string, code strin
 	}
 	// Checked in: the booking no longer holds the user's active places; the slot stays taken.
 	s.release(context.WithoutCancel(ctx), b, false)
-	s.event(ctx, EventCheckedIn, b, map[string]any{"queue_number": q})
 	return b, nil
 }
 
@@ -692,7 +633,11 @@ func (s *Service) MarkNoShows(ctx context.Context) (int, error) {
 				if b.Status != StatusConfirmed || !b.SlotEnd.Before(cutoff) {
 					return ErrStateConflict
 				}
-				return b.noShow(now)
+				if err := b.noShow(now); err != nil {
+					return err
+				}
+				b.emit(EventNoShow, NoShow{b.details()}, now)
+				return nil
 			})
 			if errors.Is(err, ErrStateConflict) {
 				progress++ // checked in, cancelled or marked by another replica meanwhile
@@ -709,7 +654,6 @@ func (s *Service) MarkNoShows(ctx context.Context) (int, error) {
 				s.log.Error("booking: no-show not recorded", "booking_id", b.ID, "err", err)
 			}
 			s.release(rctx, b, false)
-			s.event(ctx, EventNoShow, b, nil)
 		}
 		if len(list) < noShowBatch || progress == 0 {
 			return marked, nil
@@ -793,7 +737,8 @@ func (s *Service) HallConfig(ctx context.Context, hallID string) (*HallConfig, e
 }
 
 // update applies change to the current booking and saves it guarded by
-// version, retrying when a concurrent change won.
+// version, retrying when a concurrent change won. change sees the booking
+// already at its next Version, so the events it emits are named by it.
 func (s *Service) update(ctx context.Context, id string, change func(b *Booking) error) (*Booking, error) {
 	for attempt := 0; ; attempt++ {
 		b, err := s.store.Booking(ctx, id)
@@ -801,11 +746,11 @@ func (s *Service) update(ctx context.Context, id string, change func(b *Booking)
 			return nil, err
 		}
 		prev := b.Version
+		b.Version = prev + 1
+		b.UpdatedAt = s.clock()
 		if err := change(b); err != nil {
 			return nil, err
 		}
-		b.Version = prev + 1
-		b.UpdatedAt = s.clock()
 		err = s.store.SaveBooking(ctx, b, prev)
 		if err == nil {
 			return b, nil
@@ -819,30 +764,5 @@ func (s *Service) update(ctx context.Context, id string, change func(b *Booking)
 func (s *Service) invalidate(ctx context.Context, hallID string) {
 	if s.cache != nil {
 		s.cache.Invalidate(ctx, hallID)
-	}
-}
-
-// event appends a domain event; failures are logged, not returned, because
-// the booking change it reports is already durable.
-func (s *Service) event(ctx context.Context, typ string, b *Booking, extra map[string]any) {
-	if s.events == nil {
-		return
-	}
-	data := map[string]any{
-		"user_id": b.UserID, "hall_id": b.HallID, "item_code": b.ItemCode,
-		"slot_start": b.SlotStart, "slot_end": b.SlotEnd, "number": b.Number, "status": string(b.Status),
-	}
-	if b.CaseID != "" {
-		data["case_id"] = b.CaseID
-	}
-	for k, v := range extra {
-		data[k] = v
-	}
-	e, err := events.NewEvent(typ, "booking:"+b.ID, b.UserID, data)
-	if err == nil {
-		_, err = s.events.Append(context.WithoutCancel(ctx), e)
-	}
-	if err != nil {
-		s.log.Warn("booking event not appended", "type", typ, "booking_id", b.ID, "err", err)
 	}
 }

@@ -184,56 +184,61 @@ func TestNoShowBan(t *testing.T) {
 	e.mustBook("u2", "D", at("2026-12-07", "09:00"))
 }
 
-func TestIdempotency(t *testing.T) {
+// A double tap (the same request twice with different Idempotency-Keys, or
+// a retry that slipped past the HTTP layer) reaches the service as
+// concurrent calls: each action has one effect and the other calls are
+// refused with a precise code.
+func TestDoubleTap(t *testing.T) {
 	e := newEnv(t, Rules{})
 	ctx := context.Background()
-	req := BookRequest{HallID: "h1", ItemCode: "A", SlotStart: s0900}
-	b1, err := e.svc.Book(ctx, "u1", "key-1", req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b2, err := e.svc.Book(ctx, "u1", "key-1", req)
-	if err != nil || b2.ID != b1.ID {
-		t.Fatalf("retry: %v, %v vs %v", err, b2, b1.ID)
-	}
-	// The same key for a different request is refused.
-	_, err = e.svc.Book(ctx, "u1", "key-1", BookRequest{HallID: "h1", ItemCode: "A", SlotStart: s0930})
-	wantCode(t, err, ErrIdempotencyReused)
-
-	// Concurrent retries of one request: one booking, counters +1 once.
-	var wg sync.WaitGroup
-	ids := make([]string, 12)
-	errs := make([]error, 12)
-	for i := range ids {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			b, err := e.svc.Book(ctx, "u2", "key-2", req)
-			errs[i] = err
-			if b != nil {
-				ids[i] = b.ID
-			}
-		}()
-	}
-	wg.Wait()
-	for i := range ids {
-		if errs[i] != nil || ids[i] != ids[0] {
-			t.Fatalf("retry %d: %v %s vs %s", i, errs[i], ids[i], ids[0])
+	const taps = 12
+	run := func(call func() error) (won int, refused map[string]int) {
+		refused = map[string]int{}
+		var mu sync.Mutex
+		var wg sync.WaitGroup
+		for range taps {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				err := call()
+				mu.Lock()
+				defer mu.Unlock()
+				if err == nil {
+					won++
+				} else {
+					refused[apperr.From(err).Code]++
+				}
+			}()
 		}
+		wg.Wait()
+		return won, refused
 	}
-	if c := e.counter("A", s0900); c.Taken != 2 {
-		t.Fatalf("taken %d, want 2 (one per user)", c.Taken)
+	req := BookRequest{HallID: "h1", ItemCode: "A", SlotStart: s0900}
+	won, refused := run(func() error { _, err := e.svc.Book(ctx, "u1", req); return err })
+	if won != 1 || refused[ErrDuplicateItem.Code] != taps-1 {
+		t.Fatalf("book: %d won, refused %v", won, refused)
 	}
-	if ev := e.eventTypes(); ev[EventConfirmed] != 2 {
+	list, _, err := e.svc.List(ctx, "u1", "", "")
+	if err != nil || len(list) != 1 {
+		t.Fatalf("%d bookings, %v", len(list), err)
+	}
+	id := list[0].ID
+	won, refused = run(func() error { _, err := e.svc.Reschedule(ctx, "u1", id, s1000); return err })
+	if won != 1 || refused[ErrStateConflict.Code] != taps-1 {
+		t.Fatalf("reschedule: %d won, refused %v", won, refused)
+	}
+	won, refused = run(func() error { _, err := e.svc.Cancel(ctx, "u1", id); return err })
+	if won != 1 || refused[ErrStateConflict.Code] != taps-1 {
+		t.Fatalf("cancel: %d won, refused %v", won, refused)
+	}
+	if c := e.counter("A", s0900); c.Taken != 0 {
+		t.Fatalf("first slot taken %d", c.Taken)
+	}
+	if c := e.counter("A", s1000); c.Taken != 0 {
+		t.Fatalf("second slot taken %d", c.Taken)
+	}
+	if ev := e.eventTypes(); ev[EventConfirmed] != 1 || ev[EventRescheduled] != 1 || ev[EventCancelled] != 1 {
 		t.Errorf("events %v", ev)
-	}
-	// A failed attempt frees its key: a retry after the cause is gone succeeds.
-	e.people.unverified["u3"] = true
-	_, err = e.svc.Book(ctx, "u3", "key-3", req)
-	wantCode(t, err, ErrRealNameRequired)
-	e.people.unverified["u3"] = false
-	if _, err := e.svc.Book(ctx, "u3", "key-3", req); err != nil {
-		t.Fatal(err)
 	}
 	e.assertConsistent()
 }
@@ -358,7 +363,7 @@ func TestReschedule(t *testing.T) {
 		want  *apperr.Error
 	}{
 		{at("2026-11-04", "09:05"), ErrSlotInvalid},
-		{s0900, ErrSlotInvalid}, // the same slot
+		{s0900, ErrStateConflict}, // the slot it holds
 		{at("2026-11-12", "09:00"), ErrNotOpen},
 	} {
 		_, err := e.svc.Reschedule(ctx, "u1", b.ID, bad.start)
@@ -528,7 +533,7 @@ func TestAvailabilityCache(t *testing.T) {
 	}
 	// A cached read is served from Redis: a counter changed behind the
 	// service's back is not seen until the next invalidation.
-	if err := e.store.ReleaseSlot(ctx, SlotCounterID("h1", "A", s0900)); err != nil {
+	if err := e.store.ReleaseSlot(ctx, SlotCounterID("h1", "A", s0900), e.clock.Now()); err != nil {
 		t.Fatal(err)
 	}
 	if got := e.remaining("A", s0900); got != 9 {
@@ -559,32 +564,41 @@ func TestAvailabilityCache(t *testing.T) {
 	}
 }
 
-// A process that died between claiming the idempotency key and writing the
-// booking leaves the key and the active-item key behind; a retry with the key
-// after staleKeyAge takes both over instead of failing for ever.
+// A process that died in the middle of a booking (after taking the user's
+// active-item key, active place and a place in the slot, before writing the
+// booking) leaves them behind. The user is kept from the item only until the
+// key is stale; the counters are repaired by the self-check.
 func TestCrashLeftoversHeal(t *testing.T) {
 	e := newEnv(t, Rules{})
 	ctx := context.Background()
-	req := BookRequest{HallID: "h1", ItemCode: "A", SlotStart: s0900}
 	dead := newBookingID(e.clock.Now())
-	if _, ok, err := e.store.ClaimIdem(ctx, "u1", "k1", IdemRecord{BookingID: dead, Fingerprint: req.fingerprint(), CreatedAt: e.clock.Now()}); err != nil || !ok {
-		t.Fatal(ok, err)
-	}
 	if err := e.store.TakeActiveItem(ctx, "u1", "A", dead); err != nil {
 		t.Fatal(err)
 	}
-	// A new request for the same item is refused while the leftover is fresh.
-	_, err := e.svc.Book(ctx, "u1", "k2", BookRequest{HallID: "h1", ItemCode: "A", SlotStart: s0930})
+	if ok, err := e.store.TakeActivePlace(ctx, "u1", 3, e.clock.Now()); !ok || err != nil {
+		t.Fatal(ok, err)
+	}
+	if ok, err := e.store.TakeSlot(ctx, SlotCounter{ID: SlotCounterID("h1", "A", s0900), HallID: "h1", ItemCode: "A",
+		Start: s0900, End: s0930, Capacity: 10}, e.clock.Now()); !ok || err != nil {
+		t.Fatal(ok, err)
+	}
+	// While the leftover is fresh it could be a booking still being made.
+	_, err := e.book("u1", "A", s0930)
 	wantCode(t, err, ErrDuplicateItem)
+	if rep := e.runChecks(true); rep.Found != 0 {
+		t.Fatalf("a fresh leftover was repaired: %+v", rep)
+	}
 
 	e.clock.Set(e.clock.Now().Add(staleKeyAge + time.Minute))
-	b, err := e.svc.Book(ctx, "u1", "k1", req)
-	if err != nil || b.ID == dead {
-		t.Fatalf("%v %+v", err, b)
+	b := e.mustBook("u1", "A", s0930)
+	if b.ID == dead {
+		t.Fatal("the dead id was reused")
 	}
-	again, err := e.svc.Book(ctx, "u1", "k1", req)
-	if err != nil || again.ID != b.ID {
-		t.Fatalf("replay: %v", err)
+	// The slot place and the active place of the dead attempt are still
+	// counted; the self-check gives them back once nothing is in flight.
+	e.clock.Set(e.clock.Now().Add(staleKeyAge + time.Minute))
+	if rep := e.runChecks(true); rep.Found != 2 || rep.Repaired != 2 {
+		t.Fatalf("repairs: %+v", rep)
 	}
 	e.assertConsistent()
 }

@@ -9,7 +9,9 @@ import (
 
 // Store persists booking state. Every method is one single-document write
 // (guarded where it relies on the current state) or a read; the service
-// composes them in a fixed order with compensation.
+// composes them in a fixed order with compensation. Writes to a counter
+// record when they happened (at), so the self-check can tell a step still in
+// flight from a crash's leftover.
 type Store interface {
 	// HallConfig returns ErrHallNotFound when the hall has no configuration.
 	HallConfig(ctx context.Context, hallID string) (*HallConfig, error)
@@ -24,9 +26,9 @@ type Store interface {
 	SlotCounters(ctx context.Context, ids []string) ([]SlotCounter, error)
 	// TakeSlot creates the counter if needed (capacity from c) and takes one
 	// place; it returns false when the slot is full.
-	TakeSlot(ctx context.Context, c SlotCounter) (bool, error)
+	TakeSlot(ctx context.Context, c SlotCounter, at time.Time) (bool, error)
 	// ReleaseSlot gives one place back (never below zero).
-	ReleaseSlot(ctx context.Context, id string) error
+	ReleaseSlot(ctx context.Context, id string, at time.Time) error
 
 	// TakeActiveItem inserts the key active:<user>:<item> naming bookingID;
 	// ErrDuplicateItem when the user already holds it.
@@ -37,30 +39,24 @@ type Store interface {
 	ReleaseActiveItem(ctx context.Context, userID, itemCode, bookingID string) error
 	// TakeActivePlace increments the user's active count if it is below max;
 	// false when it is not.
-	TakeActivePlace(ctx context.Context, userID string, max int) (bool, error)
+	TakeActivePlace(ctx context.Context, userID string, max int, at time.Time) (bool, error)
 	// ReleaseActivePlace decrements the user's active count (never below zero).
-	ReleaseActivePlace(ctx context.Context, userID string) error
+	ReleaseActivePlace(ctx context.Context, userID string, at time.Time) error
 	// RecordNoShow adds a no-show (the slot start of bookingID) to the user's record, once per booking.
 	RecordNoShow(ctx context.Context, userID, bookingID string, at time.Time) error
 	// NoShows returns the user's recorded no-shows (slot starts).
 	NoShows(ctx context.Context, userID string) ([]time.Time, error)
 
-	// ClaimIdem inserts idem:<user>:<key> for bookingID and fingerprint. When
-	// the key exists it returns the stored record and claimed false.
-	ClaimIdem(ctx context.Context, userID, key string, rec IdemRecord) (IdemRecord, bool, error)
-	// GetIdem returns the record of the key; found false when there is none.
-	GetIdem(ctx context.Context, userID, key string) (IdemRecord, bool, error)
-	// ReleaseIdem deletes the key if it still names bookingID.
-	ReleaseIdem(ctx context.Context, userID, key, bookingID string) error
-
-	// CreateBooking inserts a new booking, drawing a new Number on a clash.
+	// CreateBooking inserts a new booking (with the events in its outbox),
+	// drawing a new Number on a clash.
 	CreateBooking(ctx context.Context, b *Booking) error
 	// Booking returns ErrNotFound when there is no such booking.
 	Booking(ctx context.Context, id string) (*Booking, error)
 	// BookingByCode finds a booking by check-in code (ErrNotFound).
 	BookingByCode(ctx context.Context, code string) (*Booking, error)
-	// SaveBooking replaces the booking if its stored version is still
-	// prevVersion; apperr.Conflict when another change won.
+	// SaveBooking replaces the booking (with the events in its outbox) if its
+	// stored version is still prevVersion; apperr.Conflict when another
+	// change won.
 	SaveBooking(ctx context.Context, next *Booking, prevVersion int64) error
 	// ListByUser lists a user's bookings newest first, with ids below before
 	// ("" = from the newest) and an optional status.
@@ -70,11 +66,6 @@ type Store interface {
 
 	// NextQueueNumber returns the next queue number of the hall on day (1, 2, ...).
 	NextQueueNumber(ctx context.Context, hallID string, day workdays.Date) (int, error)
-}
 
-// IdemRecord is what an idempotency key remembers.
-type IdemRecord struct {
-	BookingID   string    `bson:"booking_id"`
-	Fingerprint string    `bson:"fingerprint"` // the request it was used for
-	CreatedAt   time.Time `bson:"created_at"`
+	AuditStore
 }

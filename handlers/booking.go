@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -102,7 +101,8 @@ func parseSlotStart(s string) (time.Time, error) {
 	return t, nil
 }
 
-// Book handles POST /api/v1/bookings (Idempotency-Key required).
+// Book handles POST /api/v1/bookings. Its Idempotency-Key (required) is
+// claimed by the route's middleware before this runs.
 func (h *Bookings) Book(c *fiber.Ctx) error {
 	var req bookRequest
 	if err := BindJSON(c, h.BodyLimit, &req); err != nil {
@@ -112,11 +112,7 @@ func (h *Bookings) Book(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	key := c.Get("Idempotency-Key")
-	if len(key) < 8 || len(key) > 128 || strings.ContainsAny(key, " \t\r\n") {
-		return apperr.IdempotencyMissing
-	}
-	b, err := h.Svc.Book(c.UserContext(), PrincipalFrom(c).UserID, key, booking.BookRequest{
+	b, err := h.Svc.Book(c.UserContext(), PrincipalFrom(c).UserID, booking.BookRequest{
 		HallID: req.HallID, ItemCode: req.ItemCode, SlotStart: start, CaseID: req.CaseID})
 	if err != nil {
 		return err
