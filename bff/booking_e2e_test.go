@@ -113,10 +113,13 @@ func TestBookingJourney(t *testing.T) {
 		t.Fatalf("book: %d %s", r.Status, r.Body)
 	}
 	id := r.M(t)["id"].(string)
+	first := r.Body
 	r = s.request("POST", "/api/v1/bookings", me.Access, book, "Idempotency-Key", "book-0001")
-	if r.Status != 201 || r.M(t)["id"] != id {
+	if r.Status != 201 || string(r.Body) != string(first) || r.Header.Get("Idempotent-Replayed") != "true" {
 		t.Fatalf("retry with the same key: %d %s", r.Status, r.Body)
 	}
+	other := map[string]string{"hall_id": "fz-gl", "item_code": item, "slot_start": free[1].Start}
+	wantError(t, s.request("POST", "/api/v1/bookings", me.Access, other, "Idempotency-Key", "book-0001"), 422, "IDEMPOTENCY_KEY_REUSED")
 	wantError(t, s.request("POST", "/api/v1/bookings", me.Access, book, "Idempotency-Key", "book-0002"), 409, "BOOKING_DUPLICATE_ITEM")
 	stranger := s.loginWeChat("not-verified")
 	wantError(t, s.request("POST", "/api/v1/bookings", stranger.Access, book, "Idempotency-Key", "book-0003"), 403, "BOOKING_REALNAME_REQUIRED")
@@ -124,7 +127,9 @@ func TestBookingJourney(t *testing.T) {
 	if sl := s.slots("fz-gl", item, free[0].Start[:10], 1); sl[indexOf(sl, free[0].Start)].Remaining != 1 {
 		t.Fatalf("remaining after one booking: %v", sl)
 	}
-	r = s.request("POST", "/api/v1/bookings/"+id+"/reschedule", me.Access, map[string]string{"slot_start": free[1].Start})
+	move := map[string]string{"slot_start": free[1].Start}
+	wantError(t, s.request("POST", "/api/v1/bookings/"+id+"/reschedule", me.Access, move), 400, "IDEMPOTENCY_KEY_REQUIRED")
+	r = s.request("POST", "/api/v1/bookings/"+id+"/reschedule", me.Access, move, "Idempotency-Key", "move-0001")
 	if r.Status != 200 || !strings.Contains(string(r.Body), free[1].Start[:16]) {
 		t.Fatalf("reschedule: %d %s", r.Status, r.Body)
 	}
@@ -146,7 +151,8 @@ func TestBookingJourney(t *testing.T) {
 	r = s.request("POST", "/api/v1/staff/bookings/checkin", ctoken, map[string]string{"code": code})
 	wantError(t, r, 403, "BOOKING_CHECKIN_WRONG_HALL")
 
-	r = s.request("POST", "/api/v1/bookings/"+id+"/cancel", me.Access, nil)
+	wantError(t, s.request("POST", "/api/v1/bookings/"+id+"/reschedule", me.Access, move, "Idempotency-Key", "move-0002"), 409, "BOOKING_STATE_CONFLICT")
+	r = s.request("POST", "/api/v1/bookings/"+id+"/cancel", me.Access, nil, "Idempotency-Key", "cancel-0001")
 	if r.Status != 200 || r.M(t)["status"] != "cancelled" {
 		t.Fatalf("cancel: %d %s", r.Status, r.Body)
 	}
@@ -250,10 +256,15 @@ func TestBookingContention(t *testing.T) {
 		wg.Add(1)
 		go func(i int, id string, cancel bool) {
 			defer wg.Done()
+			var r *response
 			if cancel {
-				s.request("POST", "/api/v1/bookings/"+id+"/cancel", tokens[i], nil)
+				r = s.request("POST", "/api/v1/bookings/"+id+"/cancel", tokens[i], nil, "Idempotency-Key", "cancel-"+id)
 			} else {
-				s.request("POST", "/api/v1/bookings/"+id+"/reschedule", tokens[i], map[string]string{"slot_start": other.Start})
+				r = s.request("POST", "/api/v1/bookings/"+id+"/reschedule", tokens[i], map[string]string{"slot_start": other.Start},
+					"Idempotency-Key", "move-"+id)
+			}
+			if r.Status != 200 && !strings.Contains(string(r.Body), "BOOKING_SLOT_FULL") {
+				t.Errorf("cancel or move %s: %d %s", id, r.Status, r.Body)
 			}
 		}(i, id, n%2 == 0)
 		n++
