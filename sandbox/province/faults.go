@@ -8,8 +8,15 @@ const (
 	FaultTimeout = gwserver.FaultTimeout // hold the request until the client gives up (or DelayMS, default 30 s, then 504)
 	FaultSlow    = gwserver.FaultSlow    // wait DelayMS (default 2 s), then serve normally
 	FaultDrop    = gwserver.FaultDrop    // close the connection without an answer
-	FaultOff     = gwserver.FaultOff     // remove the group's fault ("*": every fault)
+	// FaultLost serves the request (a case is created, a supplement booked),
+	// then closes the connection without the answer: the client cannot tell
+	// it from a drop and retries under the same Idempotency-Key.
+	FaultLost = gwserver.FaultLost
+	FaultOff  = gwserver.FaultOff // remove the group's fault ("*": every fault)
 )
+
+// faultModes are the modes SetFault accepts, in the order its error lists them.
+var faultModes = []string{FaultError, FaultTimeout, FaultSlow, FaultDrop, FaultLost, FaultOff}
 
 // Fault makes authenticated requests of an endpoint group (catalog,
 // identity, licenses, cases or *) fail; see gwserver.Fault. The provincial

@@ -130,6 +130,30 @@ func TestFaultDropConnection(t *testing.T) {
 	e.do("GET", "/api/cases/FZ1", nil).want(t, http.StatusNotFound, CodeCaseNotFound)
 }
 
+// A "lost" answer: the write is done, the client sees a dropped connection,
+// and its retry under the same key gets the first answer, not a second case.
+func TestFaultLostAnswer(t *testing.T) {
+	e := newEnv(t, Options{})
+	if err := e.s.SetFault(Fault{Group: GroupCases, Mode: FaultLost, Count: 1}); err != nil {
+		t.Fatal(err)
+	}
+	app := application(itemNamed(t, e.s, shop))
+	req, _ := e.signed("POST", "/api/cases", app)
+	req.Header.Set(HeaderIdempotencyKey, "lost-1")
+	if res, err := http.DefaultClient.Do(req); err == nil {
+		res.Body.Close()
+		t.Fatalf("a lost answer arrived: HTTP %d", res.StatusCode)
+	}
+	if n := len(e.s.Cases()); n != 1 {
+		t.Fatalf("the lost request made %d cases, want 1", n)
+	}
+	var again submitted
+	e.post("/api/cases", "lost-1", app).ok(t).into(t, &again)
+	if cs := e.s.Cases(); len(cs) != 1 || cs[0].CaseNumber != again.CaseNumber {
+		t.Fatalf("the retry made another case: %d cases, answer %s", len(cs), again.CaseNumber)
+	}
+}
+
 func TestFaultControlRoutes(t *testing.T) {
 	e := newEnv(t, Options{})
 	code, body := e.control("POST", "/sandbox/province/faults", map[string]any{"group": "catalog", "mode": "error", "status": 503, "count": 1})

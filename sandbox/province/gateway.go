@@ -140,13 +140,25 @@ func (s *Server) gateway(rt route) http.HandlerFunc {
 			return
 		}
 		now := req.Now
+		var lost bool // a "lost" fault: serve, then drop the answer
 		if rt.group != "" {
 			if f, ok := s.gw.TakeFault(rt.group, endpoint); ok {
-				if !s.gw.Inject(w, r, f, req.SignMethod, req.RequestID) {
+				if f.Mode == FaultLost {
+					lost = true
+				} else if !s.gw.Inject(w, r, f, req.SignMethod, req.RequestID) {
 					return
+				} else {
+					now = s.now() // a "slow" fault let time pass
 				}
-				now = s.now() // a "slow" fault let time pass
 			}
+		}
+		if lost {
+			// Served in full (Once stores the answer for the retry), never delivered.
+			w = &lostAnswer{ResponseWriter: w}
+			defer func() {
+				s.log.Warn("province fault injected", "group", rt.group, "mode", FaultLost, "path", r.URL.Path)
+				gwserver.DropConnection(w.(*lostAnswer).ResponseWriter)
+			}()
 		}
 		c := &call{r: r, body: req.Body, now: now}
 		reply := func(data any, e *apiError) {
@@ -177,3 +189,18 @@ func (s *Server) gateway(rt route) http.HandlerFunc {
 		}
 	}
 }
+
+// lostAnswer swallows an answer the "lost" fault will not deliver.
+type lostAnswer struct {
+	http.ResponseWriter
+	header http.Header
+}
+
+func (l *lostAnswer) Header() http.Header {
+	if l.header == nil {
+		l.header = http.Header{}
+	}
+	return l.header
+}
+func (l *lostAnswer) Write(b []byte) (int, error) { return len(b), nil }
+func (l *lostAnswer) WriteHeader(int)             {}

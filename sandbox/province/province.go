@@ -120,7 +120,7 @@ func New(opts Options) *Server {
 	s.gw = gwserver.New(gwserver.Options{
 		Name: "province", AppKey: opts.AppKey, AppSecret: opts.AppSecret, BasePath: BasePath,
 		MaxSkew: MaxSkew, NonceWindow: NonceWindow, IdempotencyTTL: IdempotencyTTL,
-		ReplayRefusals: true, FaultGroups: faultGroups,
+		ReplayRefusals: true, FaultGroups: faultGroups, FaultModes: faultModes,
 		Now: s.now, Logger: s.log,
 	})
 	s.seedRegistries(s.now())
