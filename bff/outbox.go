@@ -5,5 +5,6 @@ package bff
 // events written just before a crash still reach the log.
 var outboxCollections = []string{
 	"bookings",  // booking.Booking
+	"cases",     // cases.Case
 	"shipments", // logistics.Shipment
 }

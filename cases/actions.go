@@ -2,34 +2,111 @@ package cases
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"slices"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"zwfw/apperr"
 	"zwfw/platform/jobs"
+	"zwfw/province"
 )
+
+// ActionLease is how long a supplement or withdrawal claimed in a case
+// holds it against other requests while it is sent to the province. A
+// claimer that died leaves the claim to expire; the next request takes it
+// over and repeats the same request.
+const ActionLease = 30 * time.Second
+
+// Kinds of ProvinceAction.
+const (
+	actionSupplement = "supplement"
+	actionWithdraw   = "withdraw"
+)
+
+// ErrActionInProgress is returned while another request on the case (a
+// double tap, another phone) is being sent to the province.
+var ErrActionInProgress = apperr.New(apperr.KindConflict, "CASE_ACTION_IN_PROGRESS", "该办件的另一项操作正在提交省平台，请稍后刷新查看")
+
+// settledBy reports whether the province's move to status ends the action.
+func (a *ProvinceAction) settledBy(status Status) bool {
+	switch {
+	case status.Final(), status == StatusSupplementRequested: // a new round needs a new supplement
+		return true
+	case a.Kind == actionSupplement:
+		return status == StatusResubmitted
+	}
+	return false
+}
+
+// claimAction records in the case that kind is being sent to the province,
+// if check passes on the stored case and no other live claim holds it. It
+// returns the case and the claim to send: the note of an expired claim of
+// the same kind and round is kept, so the province gets the same request
+// again (same key, same body) and answers it from its idempotency store.
+func (s *Service) claimAction(ctx context.Context, id, kind, note string, check func(c *Case) error) (*Case, *ProvinceAction, error) {
+	var claim *ProvinceAction
+	c, err := s.update(ctx, id, func(c *Case) error {
+		if err := check(c); err != nil {
+			return err
+		}
+		now := s.clock()
+		if a := c.Action; a != nil && now.Sub(a.At) < ActionLease {
+			return ErrActionInProgress.WithDetail("retry_after", int((ActionLease-now.Sub(a.At)).Seconds())+1)
+		}
+		if a := c.Action; a != nil && a.Kind == kind && a.Round == c.SupplementNo {
+			note = a.Note
+		}
+		claim = &ProvinceAction{Kind: kind, Round: c.SupplementNo, Note: note, At: now}
+		c.Action = claim
+		return nil
+	})
+	return c, claim, err
+}
+
+// releaseAction removes a claim whose request the province refused or did
+// not answer, so a retry may send it again. Best effort: the lease frees it anyway.
+func (s *Service) releaseAction(ctx context.Context, id string, claim *ProvinceAction) {
+	_, err := s.update(context.WithoutCancel(ctx), id, func(c *Case) error {
+		if c.Action == nil || c.Action.Kind != claim.Kind || !c.Action.At.Equal(claim.At) {
+			return errAlreadyDone
+		}
+		c.Action = nil
+		return nil
+	})
+	if err != nil && !errors.Is(err, errAlreadyDone) {
+		s.log.Warn("case action not released; its lease will free it", "case_id", id, "kind", claim.Kind, "err", err)
+	}
+}
 
 // Supplement answers the province's supplement request (补正) with the
 // materials uploaded for it: every requested material must be there (all
-// missing ones are listed at once). The province moves the case to
-// resubmitted. key makes a retry harmless.
+// missing ones are listed at once). The supplement is claimed in the case
+// before it is sent, so of concurrent requests one reaches the province;
+// the province's key is the case and the supplement round. The province
+// moves the case to resubmitted.
 //
-// Returns IDEMPOTENCY_KEY_REQUIRED, CASE_NOT_FOUND, CASE_STATE_CONFLICT,
-// CASE_PREREVIEW_FAILED (fields), or the province's errors.
-func (s *Service) Supplement(ctx context.Context, ownerID, caseID, key, note string) (*Case, error) {
-	if !idemKeyPattern.MatchString(key) {
-		return nil, ErrIdempotencyKey
-	}
+// Returns CASE_NOT_FOUND, CASE_STATE_CONFLICT (no supplement requested, or
+// it was sent already), CASE_ACTION_IN_PROGRESS, CASE_PREREVIEW_FAILED
+// (fields), or the province's errors.
+func (s *Service) Supplement(ctx context.Context, ownerID, caseID, note string) (*Case, error) {
 	c, err := s.Get(ctx, ownerID, caseID)
 	if err != nil {
 		return nil, err
 	}
-	if c.Status != StatusSupplementRequested {
-		if c.Status == StatusResubmitted {
-			return c, nil // the retry of a supplement that went through
+	needed := func(c *Case) error {
+		switch c.Status {
+		case StatusSupplementRequested:
+			return nil
+		case StatusResubmitted:
+			return ErrStateConflict.WithMessage("补正材料已提交，无需重复提交")
 		}
-		return nil, ErrStateConflict.WithMessage("办件当前不需要补正")
+		return ErrStateConflict.WithMessage("办件当前不需要补正")
+	}
+	if err := needed(c); err != nil {
+		return nil, err
 	}
 	g, err := s.province.GetItem(ctx, c.ItemCode)
 	if err != nil {
@@ -38,60 +115,88 @@ func (s *Service) Supplement(ctx context.Context, ownerID, caseID, key, note str
 	if problems := checkMaterials(g.Guide, c.Materials, c.SupplementNo, c.Supplement); len(problems) > 0 {
 		return nil, ErrPreReview.WithFields(problems...)
 	}
-	pc, err := s.province.SupplementCase(ctx, "supplement:"+c.ID+":"+key, c.CaseNumber, materialRefs(c.Materials, c.SupplementNo), trimNote(note))
+	round := c.SupplementNo
+	c, claim, err := s.claimAction(ctx, c.ID, actionSupplement, trimNote(note), func(c *Case) error {
+		if err := needed(c); err != nil {
+			return err
+		}
+		if c.SupplementNo != round {
+			return ErrStateConflict.WithMessage("省平台已发出新的补正要求，请刷新后按新要求补正")
+		}
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
+	key := fmt.Sprintf("supplement:%s:%d", c.ID, round)
+	pc, err := s.province.SupplementCase(ctx, key, c.CaseNumber, materialRefs(c.Materials, round), claim.Note)
+	if err != nil {
+		s.releaseAction(ctx, c.ID, claim)
+		return nil, err
+	}
+	return s.applyAnswer(ctx, c, pc, StatusResubmitted, "已提交补正材料")
+}
+
+// applyAnswer applies the province's answer to an action the applicant sent.
+func (s *Service) applyAnswer(ctx context.Context, c *Case, pc province.Case, status Status, note string) (*Case, error) {
 	seq := len(pc.History)
 	if seq == 0 {
 		seq = c.ProvinceSeq + 1
 	}
-	c, _, err = s.ApplyProvinceUpdate(ctx, ProvinceUpdate{CaseNumber: c.CaseNumber, Status: StatusResubmitted, Seq: seq,
-		At: s.clock(), Note: "已提交补正材料"})
+	c, _, err := s.ApplyProvinceUpdate(ctx, ProvinceUpdate{CaseNumber: c.CaseNumber, Status: status, Seq: seq,
+		At: s.clock(), Note: note})
 	return c, err
 }
 
-// Withdraw withdraws a case: a draft at once, a submitted case only if the
-// province still allows it. Returns CASE_NOT_FOUND, CASE_STATE_CONFLICT or
-// the province's errors.
-func (s *Service) Withdraw(ctx context.Context, ownerID, caseID, key, reason string) (*Case, error) {
-	if !idemKeyPattern.MatchString(key) {
-		return nil, ErrIdempotencyKey
-	}
+// Withdraw withdraws a case: a draft (or a case not yet delivered) at once,
+// a case at the province only if the province still allows it, claimed in
+// the case first so that the province hears of it once (its key is the
+// case). Returns CASE_NOT_FOUND, CASE_STATE_CONFLICT (withdrawn already,
+// finished), CASE_ACTION_IN_PROGRESS, or the province's errors.
+func (s *Service) Withdraw(ctx context.Context, ownerID, caseID, reason string) (*Case, error) {
 	c, err := s.Get(ctx, ownerID, caseID)
 	if err != nil {
 		return nil, err
 	}
-	switch {
-	case c.Status == StatusWithdrawn:
-		return c, nil
-	case c.Status.Final():
-		return nil, ErrStateConflict.WithMessage("办件已办结，不能撤回")
-	case c.Status == StatusDraft || (c.Status == StatusSubmitted && c.CaseNumber == ""):
+	reason = trimNote(reason)
+	withdrawable := func(c *Case) error {
+		switch {
+		case c.Status == StatusWithdrawn:
+			return ErrStateConflict.WithMessage("办件已撤回")
+		case c.Status.Final():
+			return ErrStateConflict.WithMessage("办件已办结，不能撤回")
+		}
+		return nil
+	}
+	if err := withdrawable(c); err != nil {
+		return nil, err
+	}
+	if c.CaseNumber == "" {
 		// Not at the province yet: the submit job sees the withdrawal and stops.
-		c, err := s.update(ctx, c.ID, func(c *Case) error {
+		return s.update(ctx, c.ID, func(c *Case) error {
+			if err := withdrawable(c); err != nil {
+				return err
+			}
 			if c.CaseNumber != "" || !c.Status.CanMoveTo(StatusWithdrawn) {
 				return ErrStateConflict.WithMessage("办件已送达省平台，请重试撤回")
 			}
-			c.move(StatusWithdrawn, "applicant", "申请人撤回："+trimNote(reason), s.clock())
+			now := s.clock()
+			note := "申请人撤回：" + reason
+			c.move(StatusWithdrawn, "applicant", note, now)
+			c.emitStatus(c.OwnerID, note, now)
 			return nil
 		})
-		if err == nil {
-			s.event(ctx, "case.status_changed", c, map[string]any{"status": string(c.Status)})
-		}
-		return c, err
 	}
-	pc, err := s.province.WithdrawCase(ctx, "withdraw:"+c.ID+":"+key, c.CaseNumber, trimNote(reason))
+	c, claim, err := s.claimAction(ctx, c.ID, actionWithdraw, reason, withdrawable)
 	if err != nil {
 		return nil, err
 	}
-	seq := len(pc.History)
-	if seq == 0 {
-		seq = c.ProvinceSeq + 1
+	pc, err := s.province.WithdrawCase(ctx, "withdraw:"+c.ID, c.CaseNumber, claim.Note)
+	if err != nil {
+		s.releaseAction(ctx, c.ID, claim)
+		return nil, err
 	}
-	c, _, err = s.ApplyProvinceUpdate(ctx, ProvinceUpdate{CaseNumber: c.CaseNumber, Status: StatusWithdrawn, Seq: seq,
-		At: s.clock(), Note: "申请人撤回：" + trimNote(reason)})
-	return c, err
+	return s.applyAnswer(ctx, c, pc, StatusWithdrawn, "申请人撤回："+claim.Note)
 }
 
 // Evaluation levels of the national 好差评 scheme.
@@ -142,7 +247,9 @@ func (s *Service) Evaluate(ctx context.Context, ownerID, caseID string, level in
 		if c.Status != StatusCompletedApproved && c.Status != StatusCompletedDenied && c.Status != StatusRejectedAtIntake {
 			return ErrStateConflict.WithMessage("办件办结后才能评价")
 		}
-		c.Evaluation = &Evaluation{Level: level, Reasons: reasons, Comment: strings.TrimSpace(comment), At: s.clock()}
+		now := s.clock()
+		c.Evaluation = &Evaluation{Level: level, Reasons: reasons, Comment: strings.TrimSpace(comment), At: now}
+		c.emitEvaluated(now)
 		return nil
 	})
 	if err != nil {
@@ -151,7 +258,6 @@ func (s *Service) Evaluate(ctx context.Context, ownerID, caseID string, level in
 	if _, _, err := s.queue.Enqueue(ctx, jobs.EnqueueRequest{Type: JobEvaluate, Key: c.ID, Payload: map[string]string{"case_id": c.ID}}); err != nil {
 		s.log.Warn("evaluation report not queued", "case_id", c.ID, "err", err)
 	}
-	s.event(ctx, "case.evaluated", c, map[string]any{"level": level})
 	return c, nil
 }
 

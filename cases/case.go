@@ -7,6 +7,8 @@ package cases
 import (
 	"slices"
 	"time"
+
+	"zwfw/platform/events"
 )
 
 // Status is where a case stands. The province decides every status after
@@ -173,7 +175,6 @@ type Case struct {
 	Materials  []Material        `bson:"materials"`
 	Status     Status            `bson:"status"`
 	// Set by submission.
-	SubmitKey        string     `bson:"submit_key,omitempty"`
 	SubmittedAt      *time.Time `bson:"submitted_at,omitempty"`
 	CaseNumber       string     `bson:"case_number,omitempty"`
 	QueryPasswordEnc string     `bson:"query_password_enc,omitempty"`
@@ -187,12 +188,31 @@ type Case struct {
 	Result       string      `bson:"result,omitempty"`
 	Timeline     []Entry     `bson:"timeline"`
 	Evaluation   *Evaluation `bson:"evaluation,omitempty"`
-	CreatedAt    time.Time   `bson:"created_at"`
-	UpdatedAt    time.Time   `bson:"updated_at"`
-	Version      int64       `bson:"version"`
+	// Action is the applicant's request to the province in flight
+	// (supplement or withdrawal): one at a time per case.
+	Action    *ProvinceAction `bson:"province_action,omitempty"`
+	CreatedAt time.Time       `bson:"created_at"`
+	UpdatedAt time.Time       `bson:"updated_at"`
+	Version   int64           `bson:"version"`
+	// Outbox holds the events of the last changes until the relay has
+	// appended them to the event log.
+	events.Outbox `bson:",inline"`
 }
 
-// entry appends a timeline line and moves the case to status.
+// ProvinceAction is a request to the province claimed in the case before
+// it is sent: concurrent requests (a double tap, two phones) find it and
+// are refused, so the province hears of the action once. A claimer that
+// died leaves it for ActionLease; a later request then takes it over and
+// sends the same request (same key, same note) again, which the province
+// answers from its idempotency store.
+type ProvinceAction struct {
+	Kind  string    `bson:"kind"`  // supplement | withdraw
+	Round int       `bson:"round"` // the supplement round it answers
+	Note  string    `bson:"note,omitempty"`
+	At    time.Time `bson:"at"`
+}
+
+// move appends a timeline line and moves the case to status.
 func (c *Case) move(to Status, actor, note string, at time.Time) {
 	c.Status = to
 	c.Timeline = append(c.Timeline, Entry{At: at, Status: to, Actor: actor, Note: note})

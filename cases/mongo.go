@@ -28,6 +28,7 @@ func (s *MongoStore) EnsureIndexes(ctx context.Context) error {
 	return s.cases.EnsureIndexes(ctx,
 		mongo.IndexModel{Keys: bson.D{{Key: "owner_id", Value: 1}, {Key: "_id", Value: -1}}},
 		mongo.IndexModel{Keys: bson.D{{Key: "status", Value: 1}, {Key: "synced_at", Value: 1}}},
+		mongo.IndexModel{Keys: bson.D{{Key: "status", Value: 1}, {Key: "updated_at", Value: 1}}},
 	)
 }
 
@@ -109,10 +110,23 @@ func (s *MongoStore) Unsynced(ctx context.Context, before time.Time, limit int) 
 	open := []string{string(StatusSubmitted), string(StatusAccepted), string(StatusSupplementRequested), string(StatusResubmitted)}
 	filter := bson.D{
 		{Key: "status", Value: bson.D{{Key: "$in", Value: open}}},
-		{Key: "case_number", Value: bson.D{{Key: "$gt", Value: ""}}},
 		{Key: "synced_at", Value: bson.D{{Key: "$lt", Value: before}}},
 	}
-	cur, err := s.cases.Find(ctx, filter, options.Find().SetSort(bson.D{{Key: "synced_at", Value: 1}}).SetLimit(int64(limit)))
+	return s.find(ctx, filter, options.Find().SetSort(bson.D{{Key: "synced_at", Value: 1}}).SetLimit(int64(limit)))
+}
+
+// FinishedSince implements Store.
+func (s *MongoStore) FinishedSince(ctx context.Context, since time.Time, limit int) ([]*Case, error) {
+	final := []string{string(StatusRejectedAtIntake), string(StatusCompletedApproved), string(StatusCompletedDenied), string(StatusWithdrawn)}
+	filter := bson.D{
+		{Key: "status", Value: bson.D{{Key: "$in", Value: final}}},
+		{Key: "updated_at", Value: bson.D{{Key: "$gte", Value: since}}},
+	}
+	return s.find(ctx, filter, options.Find().SetSort(bson.D{{Key: "updated_at", Value: 1}}).SetLimit(int64(limit)))
+}
+
+func (s *MongoStore) find(ctx context.Context, filter bson.D, opts *options.FindOptionsBuilder) ([]*Case, error) {
+	cur, err := s.cases.Find(ctx, filter, opts)
 	if err != nil {
 		return nil, err
 	}

@@ -57,9 +57,11 @@ type Queue interface {
 	Enqueue(ctx context.Context, req jobs.EnqueueRequest) (jobs.Job, bool, error)
 }
 
-// EventLog receives domain events (implemented by *events.Log).
-type EventLog interface {
-	Append(ctx context.Context, e events.Event) (int64, error)
+// EventReader reads a case's events back from the log, for the self-check
+// that every finished case has its events (implemented by *events.Log).
+// Events are written with the case itself (its outbox), never appended here.
+type EventReader interface {
+	ReadSubject(ctx context.Context, subject string, afterSeq int64, limit int) ([]events.Event, error)
 }
 
 // Job types of the cases package.
@@ -77,7 +79,7 @@ type Service struct {
 	people   People
 	pii      Protector
 	queue    Queue
-	events   EventLog
+	events   EventReader
 	log      *slog.Logger
 	now      func() time.Time
 }
@@ -89,7 +91,7 @@ type Deps struct {
 	People   People
 	PII      Protector
 	Queue    Queue
-	Events   EventLog
+	Events   EventReader
 	Logger   *slog.Logger
 	Now      func() time.Time
 }
@@ -127,11 +129,14 @@ type DraftInput struct {
 
 // CreateDraft starts an application for a real-name-verified user. The form
 // is checked against the item's fields now (wrong types, unknown fields);
-// completeness is checked at submission (pre-review).
+// completeness is checked at submission (pre-review). The applicant fields
+// of the form come from the account: the verified person, and with
+// AsCompany the bound company; a form that names someone else is refused.
 //
 // Returns REALNAME_REQUIRED, ITEM_NOT_FOUND, ITEM_NOT_ONLINE,
-// REQUEST_INVALID (every bad field), AUTH_FORBIDDEN for a company the user
-// does not act for, or the province's errors.
+// REQUEST_INVALID (every bad field), CASE_COMPANY_REQUIRED,
+// CASE_COMPANY_NOT_ACCEPTED, COMPANY_NOT_BOUND, CASE_APPLICANT_MISMATCH
+// (fields), or the province's errors.
 func (s *Service) CreateDraft(ctx context.Context, ownerID string, in DraftInput) (*Case, error) {
 	person, err := s.people.Person(ctx, ownerID)
 	if err != nil {
@@ -151,7 +156,18 @@ func (s *Service) CreateDraft(ctx context.Context, ownerID string, in DraftInput
 	if len(fields) > 0 {
 		return nil, apperr.InvalidInput.WithFields(fields...)
 	}
-	app, err := s.applicant(person, in.AsCompany)
+	if err := checkApplicantType(guide, in.AsCompany != ""); err != nil {
+		return nil, err
+	}
+	company, err := companyOf(person, in.AsCompany)
+	if err != nil {
+		return nil, err
+	}
+	form, err := bindApplicant(guide, in.Form, person, company)
+	if err != nil {
+		return nil, err
+	}
+	app, err := s.applicant(person, company)
 	if err != nil {
 		return nil, err
 	}
@@ -164,7 +180,7 @@ func (s *Service) CreateDraft(ctx context.Context, ownerID string, in DraftInput
 		Status: StatusDraft, CreatedAt: now, UpdatedAt: now, Version: 1,
 	}
 	c.Timeline = []Entry{{At: now, Status: StatusDraft, Actor: "applicant", Note: "创建申报草稿"}}
-	if c.Form, c.FormMasked, err = s.sealForm(guide, in.Form); err != nil {
+	if c.Form, c.FormMasked, err = s.sealForm(guide, form); err != nil {
 		return nil, err
 	}
 	if c.Delivery, err = s.sealDelivery(in.Delivery); err != nil {
@@ -176,7 +192,7 @@ func (s *Service) CreateDraft(ctx context.Context, ownerID string, in DraftInput
 	keys := lookupKeys(c.Applicant)
 	for _, f := range guide.FormFields {
 		// The contact phone on the form is what a caller to 12345 will quote.
-		if v, ok := in.Form[f.Name].(string); ok && f.Type == "phone" && pii.ValidatePhone(v) == nil {
+		if v, ok := form[f.Name].(string); ok && f.Type == "phone" && pii.ValidatePhone(v) == nil {
 			keys = append(keys, "phone:"+s.pii.Index("phone", v))
 		}
 	}
@@ -184,6 +200,20 @@ func (s *Service) CreateDraft(ctx context.Context, ownerID string, in DraftInput
 		return nil, err
 	}
 	return c, nil
+}
+
+// companyOf is the bound company the person applies for (nil for a
+// personal case). Returns COMPANY_NOT_BOUND.
+func companyOf(p Person, asCompany string) (*Company, error) {
+	if asCompany == "" {
+		return nil, nil
+	}
+	uscc := pii.NormalizeUSCC(asCompany)
+	name, ok := p.Companies[uscc]
+	if !ok {
+		return nil, ErrCompanyNotBound
+	}
+	return &Company{USCC: uscc, Name: name}, nil
 }
 
 // lookupKeys are the hotline's ways to a case: the applicant's blind-indexed
@@ -202,7 +232,7 @@ func lookupKeys(a Applicant) []string {
 	return keys
 }
 
-func (s *Service) applicant(p Person, asCompany string) (Applicant, error) {
+func (s *Service) applicant(p Person, company *Company) (Applicant, error) {
 	seal := func(field, v string) (string, error) {
 		if v == "" {
 			return "", nil
@@ -226,12 +256,8 @@ func (s *Service) applicant(p Person, asCompany string) (Applicant, error) {
 		}
 		a.PhoneIndex, a.PhoneMasked = s.pii.Index("phone", p.Phone), pii.MaskPhone(p.Phone)
 	}
-	if asCompany != "" {
-		name, ok := p.Companies[pii.NormalizeUSCC(asCompany)]
-		if !ok {
-			return a, apperr.New(apperr.KindForbidden, "COMPANY_NOT_BOUND", "请先绑定该企业后再以企业名义申报")
-		}
-		a.Type, a.USCC, a.CompanyName = ApplicantBusiness, pii.NormalizeUSCC(asCompany), name
+	if company != nil {
+		a.Type, a.USCC, a.CompanyName = ApplicantBusiness, company.USCC, company.Name
 	}
 	return a, nil
 }
@@ -329,8 +355,13 @@ func (s *Service) List(ctx context.Context, ownerID string, status Status, curso
 	return list, next, nil
 }
 
+// OwnerForm is the case's form in full (personal data decrypted), for its
+// owner's own view only; every other view shows Case.ShownForm.
+func (s *Service) OwnerForm(c *Case) (map[string]any, error) { return s.plainForm(c) }
+
 // update applies change to the current case and saves it guarded by
-// version, retrying when a concurrent change won.
+// version, retrying when a concurrent change won. change sees the case with
+// its new Version already set, so the events it emits get their ids.
 func (s *Service) update(ctx context.Context, id string, change func(c *Case) error) (*Case, error) {
 	for attempt := 0; ; attempt++ {
 		c, err := s.store.Get(ctx, id)
@@ -338,11 +369,11 @@ func (s *Service) update(ctx context.Context, id string, change func(c *Case) er
 			return nil, err
 		}
 		prev := c.Version
+		c.Version = prev + 1
+		c.UpdatedAt = s.clock()
 		if err := change(c); err != nil {
 			return nil, err
 		}
-		c.Version = prev + 1
-		c.UpdatedAt = s.clock()
 		err = s.store.Save(ctx, c, prev)
 		if err == nil {
 			return c, nil
@@ -350,20 +381,5 @@ func (s *Service) update(ctx context.Context, id string, change func(c *Case) er
 		if !errors.Is(err, apperr.Conflict) || attempt >= 5 {
 			return nil, err
 		}
-	}
-}
-
-// event appends a domain event; failures are logged, not returned, because
-// the case change it reports is already durable (consumers reconcile).
-func (s *Service) event(ctx context.Context, typ string, c *Case, data map[string]any) {
-	if s.events == nil {
-		return
-	}
-	e, err := events.NewEvent(typ, "case:"+c.ID, c.OwnerID, data)
-	if err == nil {
-		_, err = s.events.Append(ctx, e)
-	}
-	if err != nil {
-		s.log.Warn("case event not appended", "type", typ, "case_id", c.ID, "err", err)
 	}
 }

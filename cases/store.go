@@ -22,8 +22,12 @@ type Store interface {
 	BindNumber(ctx context.Context, number, caseID string) error
 	// ByNumber finds a case by its province case number (ErrNotFound).
 	ByNumber(ctx context.Context, number string) (*Case, error)
-	// Unsynced lists submitted, unfinished cases not synced since before.
+	// Unsynced lists submitted, unfinished cases not synced since before
+	// (with or without a case number), least recently synced first.
 	Unsynced(ctx context.Context, before time.Time, limit int) ([]*Case, error)
+	// FinishedSince lists cases in a final status updated at or after since,
+	// oldest update first, at most limit.
+	FinishedSince(ctx context.Context, since time.Time, limit int) ([]*Case, error)
 	// IndexCase files caseID under look-up keys (applicant phone / ID number
 	// blind indexes, USCC), so the hotline finds cases by _id look-ups.
 	IndexCase(ctx context.Context, caseID string, keys []string) error

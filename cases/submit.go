@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"regexp"
 	"time"
 
 	"zwfw/apperr"
@@ -12,31 +11,24 @@ import (
 	"zwfw/province"
 )
 
-var idemKeyPattern = regexp.MustCompile(`^[A-Za-z0-9._:-]{8,128}$`)
-
-// ErrIdempotencyKey is returned when a retried write carries no usable key.
-var ErrIdempotencyKey = apperr.IdempotencyMissing
-
 // Submit runs the pre-review (every problem at once: missing required
-// materials, incomplete or invalid form) and, when it passes, moves the draft
-// to submitted and queues the durable job that delivers it to the province.
-// A retry with the same key returns the same case and never submits twice.
+// materials, incomplete or invalid form), checks the applicant against the
+// signed-in person once more and, when all passes, moves the draft to
+// submitted and queues the durable job that delivers it to the province.
+// The move is one versioned write: of concurrent submits one wins and the
+// others find the case no longer a draft. Retries of one request are the
+// HTTP layer's (Idempotency-Key); the province hears of the case once,
+// under the case id.
 //
-// Returns IDEMPOTENCY_KEY_REQUIRED, CASE_NOT_FOUND, CASE_PREREVIEW_FAILED
-// (fields), CASE_NOT_DRAFT (already submitted with another key), or the
+// Returns CASE_NOT_FOUND, CASE_NOT_DRAFT, CASE_PREREVIEW_FAILED (fields),
+// CASE_APPLICANT_MISMATCH, COMPANY_NOT_BOUND, REALNAME_REQUIRED, or the
 // province's errors while reading the guide.
-func (s *Service) Submit(ctx context.Context, ownerID, caseID, key string) (*Case, error) {
-	if !idemKeyPattern.MatchString(key) {
-		return nil, ErrIdempotencyKey
-	}
+func (s *Service) Submit(ctx context.Context, ownerID, caseID string) (*Case, error) {
 	c, err := s.Get(ctx, ownerID, caseID)
 	if err != nil {
 		return nil, err
 	}
 	if c.Status != StatusDraft {
-		if c.SubmitKey == key {
-			return c, nil
-		}
 		return nil, ErrNotDraft
 	}
 	g, err := s.province.GetItem(ctx, c.ItemCode)
@@ -47,35 +39,60 @@ func (s *Service) Submit(ctx context.Context, ownerID, caseID, key string) (*Cas
 	if err != nil {
 		return nil, err
 	}
+	if form, err = s.checkApplicant(ctx, c, g.Guide, form); err != nil {
+		return nil, err
+	}
 	problems := append(checkForm(g.Guide, form, true), checkMaterials(g.Guide, c.Materials, 0, nil)...)
 	if len(problems) > 0 {
 		return nil, ErrPreReview.WithFields(problems...)
 	}
+	sealed, masked, err := s.sealForm(g.Guide, form)
+	if err != nil {
+		return nil, err
+	}
 	c, err = s.update(ctx, c.ID, func(c *Case) error {
 		if c.Status != StatusDraft {
-			if c.SubmitKey == key {
-				return errAlreadyDone
-			}
 			return ErrNotDraft
 		}
 		now := s.clock()
-		c.SubmitKey, c.SubmittedAt, c.SyncedAt = key, &now, &now
-		c.move(StatusSubmitted, "applicant", "已提交，等待省平台受理", now)
+		c.Form, c.FormMasked = sealed, masked
+		c.SubmittedAt, c.SyncedAt = &now, &now
+		const note = "已提交，等待省平台受理"
+		c.move(StatusSubmitted, "applicant", note, now)
+		c.emitStatus(c.OwnerID, note, now)
 		return nil
 	})
-	if errors.Is(err, errAlreadyDone) {
-		return s.store.Get(ctx, caseID)
-	}
 	if err != nil {
 		return nil, err
 	}
 	// Enqueued after the state change: if this process dies in between, the
-	// polling job finds the submitted case without a number and queues it.
+	// poller finds the submitted case without a number and queues it.
 	if err := s.enqueueSubmit(ctx, c.ID); err != nil {
 		s.log.Warn("submit job not queued; the poller will queue it", "case_id", c.ID, "err", err)
 	}
-	s.event(ctx, "case.status_changed", c, map[string]any{"status": string(c.Status)})
 	return c, nil
+}
+
+// checkApplicant checks, before anything is sent, that the draft's
+// applicant is still the signed-in person as verified now (and the company
+// still bound to them), and returns the form with its applicant fields
+// bound to them (drafts from before those fields were bound get them here).
+func (s *Service) checkApplicant(ctx context.Context, c *Case, g province.Guide, form map[string]any) (map[string]any, error) {
+	person, err := s.people.Person(ctx, c.OwnerID)
+	if err != nil {
+		return nil, err
+	}
+	if s.pii.Index("id_number", person.IDNumber) != c.Applicant.IDNumberIndex {
+		return nil, ErrApplicantMismatch.WithMessage("申请人与当前实名认证信息不一致，请重新创建申报")
+	}
+	var company *Company
+	if c.Applicant.Type == ApplicantBusiness {
+		if company, err = companyOf(person, c.Applicant.USCC); err != nil {
+			return nil, err
+		}
+		company.Name = c.Applicant.CompanyName
+	}
+	return bindApplicant(g, form, person, company)
 }
 
 var errAlreadyDone = errors.New("already done")
@@ -116,7 +133,11 @@ func (s *Service) HandleSubmitJob(ctx context.Context, j *jobs.Job) error {
 			if c.Status != StatusSubmitted || c.CaseNumber != "" {
 				return errAlreadyDone
 			}
-			c.move(StatusRejectedAtIntake, "province", "省平台未受理："+apperr.From(err).Message, s.clock())
+			now := s.clock()
+			note := "省平台未受理：" + apperr.From(err).Message
+			c.CompletedAt = &now
+			c.move(StatusRejectedAtIntake, "province", note, now)
+			c.emitStatus(ActorProvince, note, now)
 			return nil
 		})
 		if uerr != nil && !errors.Is(uerr, errAlreadyDone) {
@@ -141,13 +162,11 @@ func (s *Service) HandleSubmitJob(ctx context.Context, j *jobs.Job) error {
 			c.ProvinceSeq = 1 // the province's history starts with "submitted"
 		}
 		c.Timeline = append(c.Timeline, Entry{At: now, Status: c.Status, Actor: "province", Note: "省平台已接收，办件编号 " + receipt.CaseNumber})
+		c.emitSubmitted(now)
 		return nil
 	})
 	if err != nil && !errors.Is(err, errAlreadyDone) {
 		return err
-	}
-	if err == nil {
-		s.event(ctx, "case.submitted_to_province", c, map[string]any{"case_number": c.CaseNumber})
 	}
 	return nil
 }
@@ -273,17 +292,16 @@ func (s *Service) ApplyProvinceUpdate(ctx context.Context, u ProvinceUpdate) (*C
 			c.CompletedAt = &at
 			c.Result = u.Result
 		}
+		if c.Action != nil && c.Action.settledBy(u.Status) {
+			c.Action = nil
+		}
+		// Reminders and shipments act on it without reading the case back.
+		c.emitStatus(ActorProvince, u.Note, now)
 		applied = true
 		return nil
 	})
 	if err != nil {
 		return nil, false, err
-	}
-	if applied {
-		// Reminders and shipments act on these without reading the case back.
-		s.event(ctx, "case.status_changed", c, map[string]any{"status": string(c.Status), "result": c.Result,
-			"case_number": c.CaseNumber, "item_code": c.ItemCode, "item_name": c.ItemName, "note": u.Note,
-			"materials": c.Supplement, "user_id": c.OwnerID})
 	}
 	return c, applied, nil
 }
@@ -298,6 +316,10 @@ func (s *Service) Poll(ctx context.Context, staleAfter time.Duration, limit int)
 	}
 	n := 0
 	for _, c := range list {
+		if c.CaseNumber == "" {
+			s.requeueSubmit(ctx, c)
+			continue
+		}
 		pc, err := s.province.GetCase(ctx, c.CaseNumber)
 		if err != nil {
 			s.log.Warn("case poll failed", "case_id", c.ID, "err", err)
@@ -317,6 +339,28 @@ func (s *Service) Poll(ctx context.Context, staleAfter time.Duration, limit int)
 		}
 	}
 	return n, nil
+}
+
+// requeueSubmit queues the delivery of a submitted case that has no case
+// number yet: a no-op while its job exists, the rescue when the process died
+// between the submission and the enqueue. The sync time moves on, so that
+// cases waiting out a province outage do not fill every poll.
+func (s *Service) requeueSubmit(ctx context.Context, c *Case) {
+	if c.Status != StatusSubmitted {
+		return
+	}
+	if err := s.enqueueSubmit(ctx, c.ID); err != nil {
+		s.log.Warn("submit job not queued", "case_id", c.ID, "err", err)
+		return
+	}
+	_, err := s.update(ctx, c.ID, func(c *Case) error {
+		now := s.clock()
+		c.SyncedAt = &now
+		return nil
+	})
+	if err != nil {
+		s.log.Warn("case sync time not moved", "case_id", c.ID, "err", err)
+	}
 }
 
 // caseOfJob loads the case a job's payload names; a malformed payload or a

@@ -148,7 +148,10 @@ type CaseLinks struct {
 	Shipments []string `json:"shipments"`
 }
 
-func (h *Cases) view(c *cases.Case, owner bool) CaseView {
+// view shapes a case; reveal adds the query password (the owner's own
+// GET only: answers of writes are stored for replays, and the password is
+// kept only encrypted).
+func (h *Cases) view(c *cases.Case, reveal bool) CaseView {
 	v := CaseView{
 		ID: c.ID, ItemCode: c.ItemCode, ItemName: c.ItemName, Dept: c.Dept, Status: string(c.Status),
 		StatusLabel: c.Status.Label(), CaseNumber: c.CaseNumber, Form: c.ShownForm(), Delivery: c.Delivery,
@@ -158,7 +161,7 @@ func (h *Cases) view(c *cases.Case, owner bool) CaseView {
 		Materials: []MaterialView{}, Timeline: []TimelineView{},
 		Links: CaseLinks{Bookings: []string{}, Payments: []string{}, Shipments: []string{}},
 	}
-	if owner && c.QueryPasswordEnc != "" && h.Reveal != nil {
+	if reveal && c.QueryPasswordEnc != "" && h.Reveal != nil {
 		v.QueryPassword = h.Reveal(c.QueryPasswordEnc)
 	}
 	if v.Form == nil {
@@ -222,17 +225,23 @@ func (h *Cases) Create(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.Status(fiber.StatusCreated).JSON(h.view(cs, true))
+	return c.Status(fiber.StatusCreated).JSON(h.view(cs, false))
 }
 
-// Get handles GET /api/v1/cases/:id.
+// Get handles GET /api/v1/cases/:id: the owner's own case, with the form
+// in full. Every other view masks the form's personal data, the answers of
+// writes included: those are kept for Idempotency-Key replays, and personal
+// data is stored only encrypted.
 func (h *Cases) Get(c *fiber.Ctx) error {
 	cs, err := h.Svc.Get(c.UserContext(), PrincipalFrom(c).UserID, c.Params("id"))
 	if err != nil {
 		return err
 	}
-	v, err := h.withRelated(c.UserContext(), h.view(cs, true), cs)
-	if err != nil {
+	v := h.view(cs, true)
+	if v.Form, err = h.Svc.OwnerForm(cs); err != nil {
+		return err
+	}
+	if v, err = h.withRelated(c.UserContext(), v, cs); err != nil {
 		return err
 	}
 	return c.JSON(v)
@@ -264,7 +273,7 @@ func (h *Cases) Upload(c *fiber.Ctx) error {
 		if err != nil {
 			return err
 		}
-		return c.Status(fiber.StatusCreated).JSON(h.view(cs, true))
+		return c.Status(fiber.StatusCreated).JSON(h.view(cs, false))
 	}
 	fh, err := c.FormFile("file")
 	if err != nil {
@@ -279,16 +288,16 @@ func (h *Cases) Upload(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.Status(fiber.StatusCreated).JSON(h.view(cs, true))
+	return c.Status(fiber.StatusCreated).JSON(h.view(cs, false))
 }
 
-// Submit handles POST /api/v1/cases/:id/submit (Idempotency-Key required).
+// Submit handles POST /api/v1/cases/:id/submit.
 func (h *Cases) Submit(c *fiber.Ctx) error {
-	cs, err := h.Svc.Submit(c.UserContext(), PrincipalFrom(c).UserID, c.Params("id"), c.Get("Idempotency-Key"))
+	cs, err := h.Svc.Submit(c.UserContext(), PrincipalFrom(c).UserID, c.Params("id"))
 	if err != nil {
 		return err
 	}
-	return c.Status(fiber.StatusAccepted).JSON(h.view(cs, true))
+	return c.Status(fiber.StatusAccepted).JSON(h.view(cs, false))
 }
 
 type noteRequest struct {
@@ -304,11 +313,11 @@ func (h *Cases) Supplement(c *fiber.Ctx) error {
 			return err
 		}
 	}
-	cs, err := h.Svc.Supplement(c.UserContext(), PrincipalFrom(c).UserID, c.Params("id"), c.Get("Idempotency-Key"), req.Note)
+	cs, err := h.Svc.Supplement(c.UserContext(), PrincipalFrom(c).UserID, c.Params("id"), req.Note)
 	if err != nil {
 		return err
 	}
-	return c.JSON(h.view(cs, true))
+	return c.JSON(h.view(cs, false))
 }
 
 // Withdraw handles POST /api/v1/cases/:id/withdraw.
@@ -319,11 +328,11 @@ func (h *Cases) Withdraw(c *fiber.Ctx) error {
 			return err
 		}
 	}
-	cs, err := h.Svc.Withdraw(c.UserContext(), PrincipalFrom(c).UserID, c.Params("id"), c.Get("Idempotency-Key"), req.Reason)
+	cs, err := h.Svc.Withdraw(c.UserContext(), PrincipalFrom(c).UserID, c.Params("id"), req.Reason)
 	if err != nil {
 		return err
 	}
-	return c.JSON(h.view(cs, true))
+	return c.JSON(h.view(cs, false))
 }
 
 type evaluationRequest struct {
@@ -342,7 +351,7 @@ func (h *Cases) Evaluate(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.Status(fiber.StatusCreated).JSON(h.view(cs, true))
+	return c.Status(fiber.StatusCreated).JSON(h.view(cs, false))
 }
 
 // rawFilename is the file name exactly as the client sent it. The multipart
