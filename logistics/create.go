@@ -94,10 +94,7 @@ func (s *Service) CreatePickup(ctx context.Context, userID string, c CaseRef, ad
 		return Shipment{}, winErr
 	}
 	addr = trimAddress(addr).Canonical()
-	hall, err := s.hallAddress(ctx, c.ID)
-	if err != nil {
-		return Shipment{}, err
-	}
+	var hall *Address // looked up once, and not for a double tap
 	for range maxWriteAttempts {
 		list, err := s.store.ShipmentsOfCase(ctx, c.ID)
 		if err != nil {
@@ -113,8 +110,15 @@ func (s *Service) CreatePickup(ctx context.Context, userID string, c CaseRef, ad
 				return Shipment{}, s.pickupExists(ctx, sh)
 			}
 		}
+		if hall == nil {
+			h, err := s.hallAddress(ctx, c.ID)
+			if err != nil {
+				return Shipment{}, err
+			}
+			hall = &h
+		}
 		now := s.clock()
-		sh, err := s.newShipment(pickupShipmentID(c.ID, pickups+1), c, ToHall, addr, hall, now)
+		sh, err := s.newShipment(pickupShipmentID(c.ID, pickups+1), c, ToHall, addr, *hall, now)
 		if err != nil {
 			return Shipment{}, err
 		}
