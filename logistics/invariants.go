@@ -10,6 +10,7 @@ import (
 	"zwfw/apperr"
 	"zwfw/platform/events"
 	"zwfw/platform/invariants"
+	"zwfw/platform/jobs"
 )
 
 // Self-check bounds: the check looks at shipments changed within
@@ -19,6 +20,9 @@ import (
 const (
 	InvariantLookback = 30 * 24 * time.Hour
 	invariantBatch    = 5000
+	// bookingGrace is how long a new shipment may wait for its booking
+	// job to be queued (the request that stored it queues it a moment later).
+	bookingGrace = 10 * time.Minute
 )
 
 // CheckStates is the name of the check that every shipment's state is the
@@ -94,7 +98,9 @@ func derive(sh *Shipment) derivation {
 // shipment's outbox under their deterministic ids, in one versioned write
 // of the shipment as examined (two checkers repair it once). A timeline
 // that cannot decide, or that would move a finished shipment back, is
-// reported for a person and left alone.
+// reported for a person and left alone. A shipment waiting for a booking
+// that no job will make (its request died between storing it and queueing
+// the booking) gets the job queued.
 func (s *Service) checkStates(ctx context.Context, repair bool) (invariants.Result, error) {
 	if s.eventsRead == nil {
 		return invariants.Result{}, errors.New("logistics: the self-check needs the event log (Deps.Events)")
@@ -148,7 +154,7 @@ func (s *Service) checkShipment(ctx context.Context, sh *Shipment, repair bool) 
 		return nil, err
 	}
 	if !stateDrift && len(missing) == 0 {
-		return nil, nil
+		return s.checkBookingQueued(ctx, sh, repair)
 	}
 	switch {
 	case stateDrift:
@@ -180,6 +186,28 @@ func (s *Service) checkShipment(ctx context.Context, sh *Shipment, repair bool) 
 		f.Action = "寄递在检查期间有变动，下次自检再核对"
 	default:
 		return nil, err
+	}
+	return f, nil
+}
+
+// checkBookingQueued finds a shipment waiting for its pickup to be booked
+// (created, no courier order, older than bookingGrace) without the job
+// that books it, and with repair queues it (keyed by the shipment: at most
+// one job however often this runs).
+func (s *Service) checkBookingQueued(ctx context.Context, sh *Shipment, repair bool) (*invariants.Finding, error) {
+	if sh.State != StateCreated || sh.CourierOrderID != "" || s.clock().Sub(sh.UpdatedAt) < bookingGrace {
+		return nil, nil
+	}
+	_, err := s.queue.Get(ctx, jobs.JobID(JobCreatePickup, sh.ID))
+	if !errors.Is(err, jobs.ErrNotFound) {
+		return nil, err // queued (or done, or parked for a person: the job runner reports those)
+	}
+	f := &invariants.Finding{Subject: "shipment:" + sh.ID, Problem: "寄递待预约取件，但没有预约取件的任务，快递不会上门", Action: "仅检查，未修复"}
+	if repair {
+		if err := s.enqueueBooking(ctx, sh); err != nil {
+			return nil, err
+		}
+		f.Repaired, f.Action = true, "已重新排队预约取件"
 	}
 	return f, nil
 }

@@ -10,6 +10,7 @@ import (
 
 	"zwfw/platform/events"
 	"zwfw/platform/invariants"
+	"zwfw/platform/jobs"
 	fakecourier "zwfw/sandbox/courier"
 )
 
@@ -181,5 +182,43 @@ func TestStateRepairYieldsToAConcurrentChange(t *testing.T) {
 	}
 	if got := e.reload(sh.ID); got.State != StateInTransit {
 		t.Fatalf("state %s", got.State)
+	}
+}
+
+// A pickup stored by a request that died before queueing its booking
+// would wait forever: the check finds a shipment waiting for a booking
+// that no job will make, queues it, and finds nothing next time.
+func TestStateCheckQueuesALostBooking(t *testing.T) {
+	e := newEnv(t)
+	sh, err := e.svc.CreatePickup(e.ctx, "u1", caseRef(1), applicant(), tomorrowMorning())
+	if err != nil {
+		t.Fatal(err)
+	}
+	jobID := jobs.JobID(JobCreatePickup, sh.ID)
+	if _, err := e.store.shipments.Database().Collection(jobs.CollectionName).DeleteOne(e.ctx, bson.D{{Key: "_id", Value: jobID}}); err != nil {
+		t.Fatal(err)
+	}
+	if rep := e.runCheck(true); rep.Found != 0 {
+		t.Fatalf("a booking a moment old is not lost yet: %+v", rep)
+	}
+	e.clock.Advance(15 * time.Minute)
+	if dry := e.runCheck(false); dry.Found != 1 || dry.Repaired != 0 {
+		t.Fatalf("check without repair: %+v", dry)
+	}
+	if _, err := e.queue.Get(e.ctx, jobID); !errors.Is(err, jobs.ErrNotFound) {
+		t.Fatalf("a check without repair queued the booking: %v", err)
+	}
+	rep := e.runCheck(true)
+	if f := findingsBySubject(rep)["shipment:"+sh.ID]; rep.Found != 1 || !f.Repaired || !strings.Contains(f.Problem, "预约") {
+		t.Fatalf("repair run: %+v", rep)
+	}
+	if err := e.runJob(JobCreatePickup, sh.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.reload(sh.ID); got.WaybillNumber == "" || len(e.fake.Orders()) != 1 {
+		t.Fatalf("the queued booking did not book: %+v", got)
+	}
+	if again := e.runCheck(true); again.Found != 0 {
+		t.Fatalf("second run: %+v", again)
 	}
 }

@@ -31,9 +31,12 @@ type Protector interface {
 	DecryptField(field, enc string) (string, error)
 }
 
-// Queue enqueues durable jobs (implemented by *jobs.Queue).
+// Queue enqueues durable jobs and reads them back, for the self-check
+// (implemented by *jobs.Queue).
 type Queue interface {
 	Enqueue(ctx context.Context, req jobs.EnqueueRequest) (jobs.Job, bool, error)
+	// Get returns jobs.ErrNotFound for a job that does not exist.
+	Get(ctx context.Context, id string) (jobs.Job, error)
 }
 
 // PostageNotices issues the payment notice of the postage the applicant
