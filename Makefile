@@ -5,8 +5,10 @@ PKGS := ./...
 # Real Redis when one answers (REDIS_URL or 127.0.0.1:6379), embedded miniredis otherwise:
 # platform/testenv decides per test binary.
 TEST_FLAGS ?= -count=1 -timeout 12m
+# The packages whose tests touch Redis (platform/testenv's Redis).
+REDIS_PKGS := ./identity/... ./province/... ./booking/... ./wxapi/... ./platform/... ./bff/...
 
-.PHONY: run sandbox build test test-embedded-redis bench lint fmt vet clean
+.PHONY: run sandbox build test test-embedded-redis test-redis-cluster config-table bench lint fmt vet clean
 
 ## run: the whole service on the embedded default (FerretDB, miniredis, sandbox, demo data) on 127.0.0.1:8080
 run:
@@ -27,7 +29,16 @@ test: lint
 
 ## test-embedded-redis: the Redis-touching tests again, forced onto miniredis
 test-embedded-redis:
-	ZWFW_TEST_REDIS=embedded $(GO) test $(TEST_FLAGS) ./identity/... ./bff/... ./platform/...
+	ZWFW_TEST_REDIS=embedded $(GO) test $(TEST_FLAGS) $(REDIS_PKGS)
+
+## test-redis-cluster: the Redis-touching tests against a real three-master Redis Cluster
+## (redis-server processes in cluster mode on loopback ports, torn down afterwards)
+test-redis-cluster:
+	$(GO) run ./platform/testenv/rediscluster -masters 3 -- $(GO) test $(TEST_FLAGS) $(REDIS_PKGS)
+
+## config-table: rewrite README.md's configuration table from bff/config_table.go
+config-table:
+	$(GO) run ./cmd/zwfw -write-config-table README.md
 
 ## bench: benchmarks; HTTP figures are ratios against a bare Fiber handler measured in the same run
 bench:

@@ -121,10 +121,17 @@ func Client(t testing.TB) *mongo.Client {
 }
 
 // RedisURL returns the URL of the Redis the tests use and what it is
-// ("real" or "embedded"). ZWFW_TEST_REDIS=embedded forces miniredis.
+// ("real", "cluster" or "embedded"). ZWFW_TEST_REDIS=embedded forces
+// miniredis; ZWFW_TEST_REDIS=cluster requires REDIS_URL to reach a healthy
+// Redis Cluster (make test-redis-cluster) and fails instead of falling back.
 func RedisURL(t testing.TB) (string, string) {
 	t.Helper()
 	redisOnce.Do(func() {
+		if os.Getenv("ZWFW_TEST_REDIS") == "cluster" {
+			redisURL, redisKind = os.Getenv("REDIS_URL"), "cluster"
+			redisErr = checkCluster(redisURL)
+			return
+		}
 		if os.Getenv("ZWFW_TEST_REDIS") != "embedded" {
 			candidates := []string{os.Getenv("REDIS_URL"), "redis://127.0.0.1:6379/0"}
 			for _, u := range candidates {
@@ -166,18 +173,73 @@ func Redis(t testing.TB) (redis.UniversalClient, redisx.Keys) {
 	}
 	prefix := redisx.Keys(fmt.Sprintf("zwfwtest:%s:", randHex(6)))
 	t.Cleanup(func() {
-		ctx := context.Background()
-		iter := c.Scan(ctx, 0, string(prefix)+"*", 500).Iterator()
-		var keys []string
-		for iter.Next(ctx) {
-			keys = append(keys, iter.Val())
-		}
-		if len(keys) > 0 {
-			_ = c.Del(ctx, keys...).Err()
-		}
+		_, _ = DeleteKeys(context.Background(), c, string(prefix)+"*")
 		_ = c.Close()
 	})
 	return c, prefix
+}
+
+// DeleteKeys deletes every key matching pattern and says how many it
+// deleted: on each master of a cluster (each holds its own slots' keys),
+// one DEL per key (keys in different slots cannot share a command).
+func DeleteKeys(ctx context.Context, c redis.UniversalClient, pattern string) (int, error) {
+	if cc, ok := c.(*redis.ClusterClient); ok {
+		var mu sync.Mutex
+		total := 0
+		err := cc.ForEachMaster(ctx, func(ctx context.Context, n *redis.Client) error {
+			k, err := deleteKeysOnNode(ctx, n, pattern)
+			mu.Lock()
+			total += k
+			mu.Unlock()
+			return err
+		})
+		return total, err
+	}
+	return deleteKeysOnNode(ctx, c, pattern)
+}
+
+func deleteKeysOnNode(ctx context.Context, c redis.UniversalClient, pattern string) (int, error) {
+	iter := c.Scan(ctx, 0, pattern, 500).Iterator()
+	var keys []string
+	for iter.Next(ctx) {
+		keys = append(keys, iter.Val())
+	}
+	if err := iter.Err(); err != nil || len(keys) == 0 {
+		return 0, err
+	}
+	_, err := c.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for _, k := range keys {
+			p.Del(ctx, k)
+		}
+		return nil
+	})
+	return len(keys), err
+}
+
+// checkCluster makes sure url reaches a Redis Cluster in good health.
+func checkCluster(url string) error {
+	if url == "" {
+		return fmt.Errorf("ZWFW_TEST_REDIS=cluster needs REDIS_URL (run make test-redis-cluster)")
+	}
+	c, err := redisx.Open(url)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	cc, ok := c.(*redis.ClusterClient)
+	if !ok {
+		return fmt.Errorf("REDIS_URL %s is not a cluster URL (several hosts)", url)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	info, err := cc.ClusterInfo(ctx).Result()
+	if err != nil {
+		return fmt.Errorf("redis cluster at %s: %w", url, err)
+	}
+	if !strings.Contains(info, "cluster_state:ok") {
+		return fmt.Errorf("redis cluster at %s is not healthy:\n%s", url, info)
+	}
+	return nil
 }
 
 func randHex(n int) string {
