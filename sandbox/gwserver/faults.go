@@ -26,6 +26,11 @@ const (
 	// connection without the answer. Inject does not act it out: the
 	// caller serves, then calls DropConnection.
 	FaultLost = "lost"
+	// FaultLate: serve the request (a write is booked) at once, then hold
+	// the answer DelayMS (default 2 s) before sending it; a client that
+	// gives up or dies meanwhile never learns the outcome. Like FaultLost,
+	// the caller acts it out (HoldAnswer).
+	FaultLate = "late"
 )
 
 const (
@@ -197,6 +202,16 @@ func (g *Gateway) Inject(w http.ResponseWriter, r *http.Request, f Fault, signMe
 		DropConnection(w)
 	}
 	return false
+}
+
+// HoldAnswer waits f's DelayMS (default 2 s) or until the client goes away;
+// false in the latter case (then nothing should be sent).
+func HoldAnswer(r *http.Request, f Fault) bool {
+	d := time.Duration(f.DelayMS) * time.Millisecond
+	if d == 0 {
+		d = defaultSlowDelay
+	}
+	return sleep(r, d)
 }
 
 // sleep waits d or until the client goes away; false in the latter case.

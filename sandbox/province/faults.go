@@ -12,11 +12,15 @@ const (
 	// then closes the connection without the answer: the client cannot tell
 	// it from a drop and retries under the same Idempotency-Key.
 	FaultLost = gwserver.FaultLost
+	// FaultLate serves the request at once (a case is created) and holds the
+	// answer DelayMS (default 2 s): the window in which a client killed
+	// while waiting has sent a submission it never saw accepted.
+	FaultLate = gwserver.FaultLate
 	FaultOff  = gwserver.FaultOff // remove the group's fault ("*": every fault)
 )
 
 // faultModes are the modes SetFault accepts, in the order its error lists them.
-var faultModes = []string{FaultError, FaultTimeout, FaultSlow, FaultDrop, FaultLost, FaultOff}
+var faultModes = []string{FaultError, FaultTimeout, FaultSlow, FaultDrop, FaultLost, FaultLate, FaultOff}
 
 // Fault makes authenticated requests of an endpoint group (catalog,
 // identity, licenses, cases or *) fail; see gwserver.Fault. The provincial

@@ -154,6 +154,59 @@ func TestFaultLostAnswer(t *testing.T) {
 	}
 }
 
+// A "late" answer: the write is booked at once, the answer is held back;
+// a client killed while it waits never learns the case number, and its
+// retry under the same key gets the first answer.
+func TestFaultLateAnswer(t *testing.T) {
+	e := newEnv(t, Options{})
+	if err := e.s.SetFault(Fault{Group: GroupCases, Mode: FaultLate, DelayMS: 60_000, Count: 1}); err != nil {
+		t.Fatal(err)
+	}
+	app := application(itemNamed(t, e.s, shop))
+	req, _ := e.signed("POST", "/api/cases", app)
+	req.Header.Set(HeaderIdempotencyKey, "late-1")
+	ctx, cancel := context.WithCancel(context.Background())
+	answered := make(chan error, 1)
+	go func() {
+		res, err := http.DefaultClient.Do(req.WithContext(ctx))
+		if err == nil {
+			res.Body.Close()
+		}
+		answered <- err
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for len(e.s.Cases()) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the late fault did not book the case before answering")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	select {
+	case err := <-answered:
+		t.Fatalf("the answer was not held back (err %v)", err)
+	default:
+	}
+	cancel() // the client dies while it waits
+	if err := <-answered; err == nil {
+		t.Fatal("a cancelled client got an answer")
+	}
+	var again submitted
+	e.post("/api/cases", "late-1", app).ok(t).into(t, &again)
+	if cs := e.s.Cases(); len(cs) != 1 || cs[0].CaseNumber != again.CaseNumber {
+		t.Fatalf("the retry made another case: %d cases, answer %s", len(e.s.Cases()), again.CaseNumber)
+	}
+
+	// Without a client giving up, the answer comes after the delay.
+	if err := e.s.SetFault(Fault{Group: GroupCases, Mode: FaultLate, DelayMS: 50, Count: 1}); err != nil {
+		t.Fatal(err)
+	}
+	var late submitted
+	e.post("/api/cases", "late-2", app).ok(t).into(t, &late)
+	if late.CaseNumber == "" || late.CaseNumber == again.CaseNumber {
+		t.Fatalf("late answer: %+v", late)
+	}
+}
+
 func TestFaultControlRoutes(t *testing.T) {
 	e := newEnv(t, Options{})
 	code, body := e.control("POST", "/sandbox/province/faults", map[string]any{"group": "catalog", "mode": "error", "status": 503, "count": 1})

@@ -140,11 +140,14 @@ func (s *Server) gateway(rt route) http.HandlerFunc {
 			return
 		}
 		now := req.Now
-		var lost bool // a "lost" fault: serve, then drop the answer
+		var lost bool   // a "lost" fault: serve, then drop the answer
+		var late *Fault // a "late" fault: serve, then hold the answer
 		if rt.group != "" {
 			if f, ok := s.gw.TakeFault(rt.group, endpoint); ok {
 				if f.Mode == FaultLost {
 					lost = true
+				} else if f.Mode == FaultLate {
+					late = &f
 				} else if !s.gw.Inject(w, r, f, req.SignMethod, req.RequestID) {
 					return
 				} else {
@@ -158,6 +161,17 @@ func (s *Server) gateway(rt route) http.HandlerFunc {
 			defer func() {
 				s.log.Warn("province fault injected", "group", rt.group, "mode", FaultLost, "path", r.URL.Path)
 				gwserver.DropConnection(w.(*lostAnswer).ResponseWriter)
+			}()
+		}
+		if late != nil {
+			// Served in full now (Once stores the answer for a retry), sent later.
+			held := &heldAnswer{ResponseWriter: w, header: http.Header{}}
+			w = held
+			defer func() {
+				s.log.Warn("province fault injected", "group", rt.group, "mode", FaultLate, "path", r.URL.Path, "delay_ms", late.DelayMS)
+				if gwserver.HoldAnswer(r, *late) {
+					held.deliver()
+				}
 			}()
 		}
 		c := &call{r: r, body: req.Body, now: now}
@@ -204,3 +218,29 @@ func (l *lostAnswer) Header() http.Header {
 }
 func (l *lostAnswer) Write(b []byte) (int, error) { return len(b), nil }
 func (l *lostAnswer) WriteHeader(int)             {}
+
+// heldAnswer keeps an answer the "late" fault sends after its delay.
+type heldAnswer struct {
+	http.ResponseWriter
+	header http.Header
+	status int
+	body   []byte
+}
+
+func (h *heldAnswer) Header() http.Header { return h.header }
+func (h *heldAnswer) Write(b []byte) (int, error) {
+	h.body = append(h.body, b...)
+	return len(b), nil
+}
+func (h *heldAnswer) WriteHeader(status int) { h.status = status }
+
+// deliver sends the held answer.
+func (h *heldAnswer) deliver() {
+	for k, v := range h.header {
+		h.ResponseWriter.Header()[k] = v
+	}
+	if h.status != 0 {
+		h.ResponseWriter.WriteHeader(h.status)
+	}
+	_, _ = h.ResponseWriter.Write(h.body)
+}
