@@ -56,7 +56,7 @@ func (a *App) buildPayments(ctx context.Context) error {
 	}
 	a.payments = payments.NewService(payments.Deps{
 		Store: store, Treasury: treasury, Gateways: []payments.Gateway{wx, ali},
-		People: payers{a.identity}, Queue: a.queue, Events: a.events, Index: a.pii.Index,
+		People: payers{a.identity}, Queue: a.queue, Index: a.pii.Index,
 		Settings: payments.Settings{
 			NotifyURL: func(p payments.Provider) string {
 				if p == payments.Alipay {

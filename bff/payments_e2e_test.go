@@ -93,6 +93,22 @@ func (s *server) payment(token, code string) map[string]any {
 	return r.M(s.t)
 }
 
+// eventCount counts the log's events of a type about a payment.
+func (s *server) eventCount(code, typ string) int {
+	s.t.Helper()
+	evs, err := s.app.Events().ReadSubject(context.Background(), payments.Subject(code), 0, 1000)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	n := 0
+	for _, e := range evs {
+		if e.Type == typ {
+			n++
+		}
+	}
+	return n
+}
+
 func fastCallbacks(c *bff.Config) {
 	c.SandboxRetryDelays = []time.Duration{50 * time.Millisecond, 100 * time.Millisecond, 200 * time.Millisecond}
 }
@@ -259,18 +275,11 @@ func TestPaymentNotifyReplayAndForgery(t *testing.T) {
 			t.Fatalf("copy %d answered %d", i, st)
 		}
 	}
-	evs, err := s.app.Events().ReadSubject(context.Background(), "payment:"+code, 0, 100)
-	if err != nil {
-		t.Fatal(err)
-	}
-	succeeded := 0
-	for _, e := range evs {
-		if e.Type == payments.EventSucceeded {
-			succeeded++
-		}
-	}
-	if succeeded != 1 {
-		t.Fatalf("%d payment.succeeded events for 50 copies", succeeded)
+	// The event rides in the payment's write; the relay appends it to the log once.
+	testenv.WaitFor(t, "payment.succeeded in the log", func() bool { return s.eventCount(code, payments.EventSucceeded) > 0 })
+	time.Sleep(200 * time.Millisecond) // a second copy would be relayed by now
+	if n := s.eventCount(code, payments.EventSucceeded); n != 1 {
+		t.Fatalf("%d payment.succeeded events for 50 copies", n)
 	}
 	if got := s.payment(me.Access, code); got["status"] != "paid" || len(got["orders"].([]any)) != 1 {
 		t.Fatalf("payment %v", got)
@@ -317,7 +326,7 @@ func TestRefundThroughTheChannel(t *testing.T) {
 
 		refund := func(amount int64, key string) *response {
 			return s.request("POST", "/api/v1/admin/payments/"+code+"/refund", admin,
-				map[string]any{"amount_fen": amount, "reason": "多收工本费"}, "Idempotency-Key", key)
+				map[string]any{"amount_fen": amount, "reason": "多收工本费"}, "Idempotency-Key", ch+"-"+key)
 		}
 		wantError(t, refund(1001, "too-much"), 400, "PAYMENT_REFUND_AMOUNT_INVALID")
 		wantError(t, s.request("POST", "/api/v1/admin/payments/"+code+"/refund", me.Access,
@@ -326,9 +335,10 @@ func TestRefundThroughTheChannel(t *testing.T) {
 		if r1.Status != 202 {
 			t.Fatalf("%s refund: %d %s", ch, r1.Status, r1.Body)
 		}
-		if again := refund(400, "r1"); again.M(t)["id"] != r1.M(t)["id"] {
+		if again := refund(400, "r1"); again.M(t)["id"] != r1.M(t)["id"] || again.Header.Get("Idempotent-Replayed") != "true" {
 			t.Fatal("a retried refund is another refund")
 		}
+		wantError(t, refund(300, "r1"), 422, "IDEMPOTENCY_KEY_REUSED")
 		wantError(t, refund(700, "r2"), 400, "PAYMENT_REFUND_AMOUNT_INVALID")
 		if r := refund(600, "r3"); r.Status != 202 {
 			t.Fatalf("rest: %d %s", r.Status, r.Body)
@@ -347,8 +357,9 @@ func TestRefundThroughTheChannel(t *testing.T) {
 	}
 }
 
-// A day with a lost notify, a surplus and an amount mismatch, reconciled
-// after the channels publish the day's bills.
+// A day with a lost notify, a notice paid twice (a close that raced the
+// payer at WeChat Pay) and an amount mismatch, reconciled after the
+// channels publish the day's bills.
 func TestReconciliationDay(t *testing.T) {
 	clock := fake.NewManualClock(time.Now())
 	s := start(t, fastCallbacks, func(c *bff.Config) { c.SandboxClock = clock.Now })
@@ -368,13 +379,21 @@ func TestReconciliationDay(t *testing.T) {
 	mism := s.payOrder(me.Access, mismCode, "alipay_app", "mism")
 	s.userPays("alipay_app", mism, wechatpay.PayOptions{}, alipay.PayOptions{Amount: "9.99"})
 
-	surplusCode := s.issueNotice(zhang.IDNumber, zhang.Name)
-	closed := s.payOrder(me.Access, surplusCode, "wechat_app", "s1")
-	s.payOrder(me.Access, surplusCode, "alipay_wap", "s2") // closes the WeChat order
+	dupCode := s.issueNotice(zhang.IDNumber, zhang.Name)
+	closed := s.payOrder(me.Access, dupCode, "wechat_app", "s1")
+	wap := s.payOrder(me.Access, dupCode, "alipay_wap", "s2") // closes the WeChat order at WeChat Pay
+	s.userPays("alipay_wap", wap, wechatpay.PayOptions{}, alipay.PayOptions{})
+	// The payer was still in WeChat's cashier: the close raced the payment.
 	if err := s.app.Sandbox().WeChatPayServer().Surplus(closed.OrderID, wechatpay.PayOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	testenv.WaitFor(t, "the ok payment confirmed", func() bool { return s.payment(me.Access, okCode)["receipt"] != nil })
+	testenv.WaitFor(t, "the payments confirmed and the second one refunded", func() bool {
+		s.app.Sandbox().WeChatPayServer().Advance() // WeChat settles refunds later
+		d := s.payment(me.Access, dupCode)
+		refunds, _ := d["refunds"].([]any)
+		return s.payment(me.Access, okCode)["receipt"] != nil && d["receipt"] != nil &&
+			len(refunds) == 1 && refunds[0].(map[string]any)["status"] == "succeeded"
+	})
 	if got := s.payment(me.Access, lostCode); got["status"] != "unpaid" {
 		t.Fatalf("the lost notify's payment is %v before reconciliation", got["status"])
 	}
@@ -390,28 +409,32 @@ func TestReconciliationDay(t *testing.T) {
 		Complete    bool `json:"complete"`
 		NeedsPerson int  `json:"needs_person"`
 		Lines       []struct {
-			Kind       string `json:"kind"`
-			OutTradeNo string `json:"out_trade_no"`
-			Action     string `json:"action"`
+			Kind        string `json:"kind"`
+			OutTradeNo  string `json:"out_trade_no"`
+			OutRefundNo string `json:"out_refund_no"`
+			Action      string `json:"action"`
 		} `json:"lines"`
 	}
 	r.JSON(t, &rep)
 	got := map[string]string{}
 	for _, l := range rep.Lines {
-		got[l.OutTradeNo] = l.Kind + "/" + l.Action
+		got[l.OutTradeNo+"/"+l.OutRefundNo] = l.Kind + "/" + l.Action
 	}
+	dupRefund := s.payment(me.Access, dupCode)["refunds"].([]any)[0].(map[string]any)["id"].(string)
 	want := map[string]string{
-		okPay.OrderID:  "matched/none",
-		lost.OrderID:   "matched/auto_fixed",
-		mism.OrderID:   "amount_mismatch/needs_person",
-		closed.OrderID: "surplus/needs_person",
+		okPay.OrderID + "/":              "matched/none",
+		lost.OrderID + "/":               "matched/auto_fixed",
+		mism.OrderID + "/":               "amount_mismatch/needs_person",
+		wap.OrderID + "/":                "matched/none",
+		closed.OrderID + "/":             "duplicate/auto_fixed",
+		closed.OrderID + "/" + dupRefund: "refund_matched/none",
 	}
 	for order, w := range want {
 		if got[order] != w {
 			t.Errorf("%s: %q, want %q", order, got[order], w)
 		}
 	}
-	if !rep.Complete || len(rep.Lines) != len(want) || rep.NeedsPerson != 2 {
+	if !rep.Complete || len(rep.Lines) != len(want) || rep.NeedsPerson != 1 {
 		t.Fatalf("report %s", r.Body)
 	}
 	if got := s.payment(me.Access, lostCode); got["status"] != "paid" {

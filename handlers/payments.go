@@ -8,6 +8,7 @@ import (
 
 	"zwfw/apperr"
 	"zwfw/payments"
+	"zwfw/pii"
 )
 
 // Payments serves non-tax fee payment: notices, paying them through a
@@ -79,6 +80,7 @@ type OrderView struct {
 // RefundView is one refund of a payment.
 type RefundView struct {
 	ID        string     `json:"id"`
+	Kind      string     `json:"kind"` // refund | duplicate
 	Amount    int64      `json:"amount_fen"`
 	Reason    string     `json:"reason"`
 	Status    string     `json:"status"`
@@ -98,10 +100,16 @@ var paymentStatusLabels = map[payments.Status]string{
 	payments.StatusRefunded: "已退费", payments.StatusCancelled: "已撤销",
 }
 
-// PaymentViewOf shapes a payment for its payer (and the case / hotline views).
+// PaymentViewOf shapes a payment for its payer (and the look-up by code, the
+// case and hotline views). A person's name is masked: anyone holding the
+// 20-digit code may look a notice up; a company's name is public.
 func PaymentViewOf(p payments.Payment) PaymentView {
+	name := p.PayerName
+	if p.PayerKind != "company" {
+		name = pii.MaskName(name)
+	}
 	v := PaymentView{
-		ID: p.ID, PaymentCode: p.ID, PayerName: p.PayerName, PayerKind: p.PayerKind, PayerIDMasked: p.PayerMask,
+		ID: p.ID, PaymentCode: p.ID, PayerName: name, PayerKind: p.PayerKind, PayerIDMasked: p.PayerMask,
 		Agency: p.Agency, Items: []PaymentItemView{}, Amount: int64(p.Amount), Status: string(p.Status),
 		StatusLabel: paymentStatusLabels[p.Status], IssuedAt: p.IssuedAt.In(Shanghai), DueAt: p.DueAt.In(Shanghai),
 		CaseNumber: p.CaseNumber, Refunded: int64(p.Refunded), Refunding: int64(p.Refunding),
@@ -136,7 +144,11 @@ func paymentDetailView(d payments.Detail) PaymentDetailView {
 }
 
 func refundView(r payments.Refund) RefundView {
-	rv := RefundView{ID: r.ID, Amount: int64(r.Amount), Reason: r.Reason, Status: string(r.Status), CreatedAt: r.CreatedAt.In(Shanghai)}
+	kind := "refund"
+	if r.Kind == payments.RefundDuplicate {
+		kind = "duplicate"
+	}
+	rv := RefundView{ID: r.ID, Kind: kind, Amount: int64(r.Amount), Reason: r.Reason, Status: string(r.Status), CreatedAt: r.CreatedAt.In(Shanghai)}
 	if !r.SettledAt.IsZero() {
 		t := r.SettledAt.In(Shanghai)
 		rv.SettledAt = &t
@@ -193,7 +205,8 @@ func (h *Payments) AdminGet(c *fiber.Ctx) error {
 	return c.JSON(paymentDetailView(d))
 }
 
-// Pay handles POST /api/v1/payments/:id/pay (Idempotency-Key required).
+// Pay handles POST /api/v1/payments/:id/pay (Idempotency-Key required; the
+// idempotency middleware answers retries).
 func (h *Payments) Pay(c *fiber.Ctx) error {
 	var req struct {
 		Channel string `json:"channel"`
@@ -201,13 +214,9 @@ func (h *Payments) Pay(c *fiber.Ctx) error {
 	if err := BindJSON(c, h.BodyLimit, &req); err != nil {
 		return err
 	}
-	key := c.Get("Idempotency-Key")
-	if key == "" || len(key) > 64 {
-		return apperr.IdempotencyMissing
-	}
 	res, err := h.Svc.Pay(c.UserContext(), payments.PayRequest{
 		UserID: PrincipalFrom(c).UserID, PaymentID: c.Params("id"), Channel: payments.Channel(req.Channel),
-		IdempotencyKey: key, ClientIP: c.IP(),
+		ClientIP: c.IP(),
 	})
 	if err != nil {
 		return err
@@ -227,7 +236,8 @@ func (h *Payments) Pay(c *fiber.Ctx) error {
 	return c.JSON(out)
 }
 
-// Refund handles POST /api/v1/admin/payments/:id/refund (Idempotency-Key required).
+// Refund handles POST /api/v1/admin/payments/:id/refund (Idempotency-Key
+// required; the idempotency middleware answers retries).
 func (h *Payments) Refund(c *fiber.Ctx) error {
 	var req struct {
 		Amount int64  `json:"amount_fen"`
@@ -236,16 +246,12 @@ func (h *Payments) Refund(c *fiber.Ctx) error {
 	if err := BindJSON(c, h.BodyLimit, &req); err != nil {
 		return err
 	}
-	key := c.Get("Idempotency-Key")
-	if key == "" || len(key) > 64 {
-		return apperr.IdempotencyMissing
-	}
 	if !payments.ValidPaymentCode(c.Params("id")) {
 		return payments.ErrNotFound
 	}
 	r, err := h.Svc.RequestRefund(c.UserContext(), payments.RefundApplication{
 		PaymentID: c.Params("id"), Amount: payments.Fen(req.Amount), Reason: req.Reason,
-		Actor: PrincipalFrom(c).UserID, IdempotencyKey: key,
+		Actor: PrincipalFrom(c).UserID,
 	})
 	if err != nil {
 		return err

@@ -20,7 +20,7 @@ func EventTypes() []string {
 	return []string{
 		"booking.confirmed", "booking.rescheduled", "booking.no_show",
 		"case.status_changed",
-		"payment.notice_issued", "payment.succeeded", "payment.receipt_issued", "payment.refunded",
+		"payment.notice_issued", "payment.succeeded", "payment.receipt_issued", "payment.refunded", "payment.duplicate_paid",
 		"shipment.picked_up", "shipment.delivered", "shipment.exception",
 	}
 }
@@ -244,6 +244,9 @@ func paymentPlans(e events.Event, d bson.M) []plan {
 	case "payment.refunded":
 		fields["status"], fields["note"] = "已退费", str(d, "reason")
 		return []plan{{rule: RulePaymentRefunded, users: users, subject: e.Subject + "#" + str(d, "refund_id"), fields: fields}}
+	case "payment.duplicate_paid":
+		fields["status"], fields["note"] = "自动退款", "重复付款将原路退回"
+		return []plan{{rule: RulePaymentDuplicate, users: users, subject: e.Subject + "#" + str(d, "refund_id"), fields: fields}}
 	}
 	return nil
 }

@@ -23,6 +23,7 @@ const (
 	RulePaymentPaid        = "payment.paid"
 	RulePaymentReceipt     = "payment.receipt"
 	RulePaymentRefunded    = "payment.refunded"
+	RulePaymentDuplicate   = "payment.duplicate"
 	RuleShipmentPickedUp   = "shipment.picked_up"
 	RuleShipmentDelivered  = "shipment.delivered"
 	RuleShipmentException  = "shipment.exception"
@@ -192,6 +193,9 @@ func DefaultRules() map[string]Rule {
 			WeChat: WeChatTemplate{TemplateID: "tmpl_payment_result", Page: "pages/pay/detail?code={{payment_code}}", Keywords: paidKW}},
 		{ID: RulePaymentRefunded, Kind: KindPayment, Title: "退费成功",
 			Body:   "缴款码{{payment_code}}已退费{{amount}}。{{note}}",
+			WeChat: WeChatTemplate{TemplateID: "tmpl_payment_result", Page: "pages/pay/detail?code={{payment_code}}", Keywords: paidKW}},
+		{ID: RulePaymentDuplicate, Kind: KindPayment, Title: "重复缴费将自动退回", Important: true,
+			Body:   "缴款码{{payment_code}}收到一笔重复或无需缴纳的付款{{amount}}，系统已自动原路退回，无需您操作。",
 			WeChat: WeChatTemplate{TemplateID: "tmpl_payment_result", Page: "pages/pay/detail?code={{payment_code}}", Keywords: paidKW}},
 		{ID: RuleShipmentPickedUp, Kind: KindShipment, Title: "快递已揽收",
 			Body:   "您的邮件已由{{carrier}}揽收，运单号{{waybill}}。",

@@ -12,8 +12,6 @@ var (
 	ErrAlreadyPaid        = apperr.New(apperr.KindConflict, "PAYMENT_ALREADY_PAID", "该缴款通知书已缴费，请勿重复缴费")
 	ErrNotPayable         = apperr.New(apperr.KindConflict, "PAYMENT_NOT_PAYABLE", "该缴款通知书已撤销或不可缴费")
 	ErrBusy               = apperr.New(apperr.KindConflict, "PAYMENT_BUSY", "该缴费正在处理中，请稍后重试")
-	ErrIdempotencyReused  = apperr.New(apperr.KindConflict, "PAYMENT_IDEMPOTENCY_KEY_REUSED", "该请求编号已用于其他缴费请求")
-	ErrIdempotencyMissing = apperr.New(apperr.KindInvalid, "PAYMENT_IDEMPOTENCY_KEY_REQUIRED", "请求缺少 Idempotency-Key")
 	ErrChannelUnavailable = apperr.New(apperr.KindUnavailable, "PAYMENT_CHANNEL_UNAVAILABLE", "支付渠道暂时不可用，请稍后重试或更换支付方式")
 	ErrTreasuryDown       = apperr.New(apperr.KindUnavailable, "PAYMENT_PLATFORM_UNAVAILABLE", "非税支付平台暂时不可用，请稍后重试")
 	ErrNotifyForged       = apperr.New(apperr.KindUnauthorized, "PAYMENT_NOTIFY_SIGNATURE_INVALID", "支付通知签名校验失败")

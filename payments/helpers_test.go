@@ -26,6 +26,9 @@ type fakeGateway struct {
 	extra   []BillLine // lines the bill has beyond the trades (e.g. a surplus)
 	closed  map[string]bool
 	seq     int
+	prepays int
+	// hold, when set, keeps every Prepay waiting until it is closed (a slow channel).
+	hold chan struct{}
 }
 
 func newFakeGateway(p Provider, now func() time.Time) *fakeGateway {
@@ -36,7 +39,14 @@ func (g *fakeGateway) Provider() Provider { return g.prov }
 
 func (g *fakeGateway) Prepay(_ context.Context, r PrepayRequest) (Prepay, error) {
 	g.mu.Lock()
+	hold := g.hold
+	g.mu.Unlock()
+	if hold != nil {
+		<-hold
+	}
+	g.mu.Lock()
 	defer g.mu.Unlock()
+	g.prepays++
 	if t, ok := g.trades[r.OutTradeNo]; ok && t.State == TradePaid {
 		return Prepay{}, ErrTradePaid
 	}
@@ -56,6 +66,21 @@ func (g *fakeGateway) pay(t *testing.T, out string, amount Fen) []byte {
 	tr.State, tr.Amount, tr.TransactionID, tr.PaidAt = TradePaid, amount, fmt.Sprintf("TX%08d", g.seq), g.now()
 	b, _ := json.Marshal(map[string]any{"trade": tr, "sig": "valid"})
 	return b
+}
+
+// payAgain is the channel taking money for a trade zwfw closed (the payer
+// was still in the cashier) and returns the notify body; a repeat returns
+// the same notify.
+func (g *fakeGateway) payAgain(t *testing.T, out string, amount Fen) []byte {
+	g.mu.Lock()
+	tr, ok := g.trades[out]
+	if ok && tr.State == TradePaid {
+		b, _ := json.Marshal(map[string]any{"trade": tr, "sig": "valid"})
+		g.mu.Unlock()
+		return b
+	}
+	g.mu.Unlock()
+	return g.pay(t, out, amount)
 }
 
 func (g *fakeGateway) Query(_ context.Context, out string) (Trade, error) {
@@ -231,6 +256,7 @@ type env struct {
 	store    *MongoStore
 	queue    *jobs.Queue
 	log      *events.Log
+	relay    *events.Relay
 	wx, ali  *fakeGateway
 	treasury *fakeTreasury
 	clock    *clock
@@ -254,12 +280,13 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	clk := &clock{t: time.Date(2026, 11, 23, 10, 0, 0, 0, shanghai)}
-	e := &env{t: t, store: store, queue: q, log: log, clock: clk,
+	e := &env{t: t, store: store, queue: q, log: log, relay: events.NewRelay(log, OutboxCollections, events.RelayOptions{Logger: testenv.QuietLogger()}), clock: clk,
 		wx: newFakeGateway(WeChatPay, clk.Now), ali: newFakeGateway(Alipay, clk.Now),
 		treasury: &fakeTreasury{notices: map[string]*Notice{}, refunds: map[string]RefundRegistration{}}}
 	e.svc = NewService(Deps{
-		Store: store, Treasury: e.treasury, Gateways: []Gateway{e.wx, e.ali}, People: fakePeople{}, Queue: q, Events: log,
+		Store: store, Treasury: e.treasury, Gateways: []Gateway{e.wx, e.ali}, People: fakePeople{}, Queue: q,
 		Index: func(field, v string) string { return field + ":" + v }, Now: clk.Now, Logger: testenv.QuietLogger(),
+		Settings: Settings{BusyWait: time.Second},
 	})
 	return e
 }
@@ -276,12 +303,12 @@ func (e *env) notice(user string, amount Fen) string {
 	return code
 }
 
-func (e *env) pay(user, code string, ch Channel, key string) PayResult {
+func (e *env) pay(user, code string, ch Channel) PayResult {
 	e.t.Helper()
 	if _, err := e.svc.List(context.Background(), user, ""); err != nil {
 		e.t.Fatal(err)
 	}
-	res, err := e.svc.Pay(context.Background(), PayRequest{UserID: user, PaymentID: code, Channel: ch, IdempotencyKey: key})
+	res, err := e.svc.Pay(context.Background(), PayRequest{UserID: user, PaymentID: code, Channel: ch})
 	if err != nil {
 		e.t.Fatalf("Pay: %v", err)
 	}
@@ -298,7 +325,13 @@ func (e *env) runJob(typ, key string, h jobs.Handler) error {
 	return h(context.Background(), &j)
 }
 
+// eventsOf relays every pending event, then counts the log's events of a
+// type about a subject.
 func (e *env) eventsOf(typ, subject string) int {
+	e.t.Helper()
+	if err := e.relay.Sweep(context.Background()); err != nil {
+		e.t.Fatal(err)
+	}
 	evs, err := e.log.ReadSubject(context.Background(), subject, 0, 1000)
 	if err != nil {
 		e.t.Fatal(err)

@@ -12,9 +12,12 @@ func confirmJob(orderID string) jobs.EnqueueRequest {
 }
 
 // HandleQueryOrder is the active query of an order (job JobQueryOrder): an
-// order still open is asked about at its channel until it is paid, or it
-// expires and is closed there; a paid order whose settling was interrupted
-// is settled. A lost notify therefore never loses a payment.
+// order is asked about at its channel until it is paid, or it expires and
+// is closed there; a paid order whose settling was interrupted is settled.
+// A lost notify therefore never loses a payment. An order zwfw closed is
+// still asked about until it expires where its channel may take money for
+// it anyway (Alipay cannot close an order string nobody opened yet), and an
+// open order whose notice another order paid is closed at once.
 func (s *Service) HandleQueryOrder(ctx context.Context, j *jobs.Job) error {
 	var p orderJob
 	if err := j.Decode(&p); err != nil {
@@ -27,11 +30,8 @@ func (s *Service) HandleQueryOrder(ctx context.Context, j *jobs.Job) error {
 	if err != nil {
 		return err
 	}
-	switch o.Status {
-	case OrderPaid:
+	if o.Status == OrderPaid {
 		return s.settle(ctx, o)
-	case OrderClosed:
-		return nil
 	}
 	gw, err := s.gateway(o.Provider)
 	if err != nil {
@@ -51,10 +51,24 @@ func (s *Service) HandleQueryOrder(ctx context.Context, j *jobs.Job) error {
 	case TradeClosed:
 		return s.closeExpired(ctx, o, "closed_at_channel")
 	}
-	if s.now().Before(o.ExpiresAt) {
-		return jobs.RetryAfter(errors.New("order not paid yet"), s.set.QueryEvery)
+	expired := !s.now().Before(o.ExpiresAt)
+	if o.Status == OrderClosed {
+		if expired {
+			return nil // the channel can no longer take money for it
+		}
+		return jobs.RetryAfter(errors.New("closed order still payable at its channel"), s.set.QueryEvery)
 	}
-	// Expired unpaid: close at the channel so late money cannot arrive.
+	if !expired {
+		pay, err := s.store.Payment(ctx, o.PaymentID)
+		if err != nil {
+			return err
+		}
+		if !pay.Status.Settled() && pay.Status != StatusCancelled {
+			return jobs.RetryAfter(errors.New("order not paid yet"), s.set.QueryEvery)
+		}
+		// Another order paid the notice (or it was withdrawn): close this one now.
+	}
+	// Expired or superseded, unpaid: close at the channel so late money cannot arrive.
 	if err := gw.Close(ctx, o.ID); err != nil {
 		if errors.Is(err, ErrTradePaid) {
 			return jobs.RetryAfter(err, 0) // paid at the last second: the next query applies it
@@ -64,17 +78,46 @@ func (s *Service) HandleQueryOrder(ctx context.Context, j *jobs.Job) error {
 	return s.closeExpired(ctx, o, "expired")
 }
 
-func (s *Service) closeExpired(ctx context.Context, o Order, reason string) error {
-	if _, err := s.store.CloseOrder(ctx, o.ID, reason, s.now().UTC()); err != nil {
+// HandleCloseOrder closes, through its channel, an order a client may still
+// hold after another order paid its notice (job JobCloseOrder). If the
+// channel says it was paid meanwhile, the money is applied (and, being a
+// second payment, refunded automatically).
+func (s *Service) HandleCloseOrder(ctx context.Context, j *jobs.Job) error {
+	var p orderJob
+	if err := j.Decode(&p); err != nil {
+		return jobs.Permanent(err)
+	}
+	o, err := s.store.Order(ctx, p.OrderID)
+	if errors.Is(err, ErrNotFound) {
+		// Claimed by a request that never stored it: nothing can pay it.
+		return nil
+	}
+	if err != nil {
 		return err
 	}
-	_, err := s.store.SetOpenOrder(ctx, o.PaymentID, o.ID, "")
+	if o.Status != OrderOpen {
+		return nil
+	}
+	if err := s.closeAtChannel(ctx, o, "superseded"); err != nil && !errors.Is(err, ErrAlreadyPaid) {
+		return jobs.RetryAfter(err, s.set.QueryEvery)
+	}
+	return nil
+}
+
+func (s *Service) closeExpired(ctx context.Context, o Order, reason string) error {
+	now := s.now().UTC()
+	if o.Status == OrderOpen {
+		if _, err := s.store.CloseOrder(ctx, o.ID, reason, now); err != nil {
+			return err
+		}
+	}
+	_, err := s.store.SetOpenOrder(ctx, o.PaymentID, o.ID, "", now)
 	return err
 }
 
 // HandleConfirm tells the non-tax platform a payment was made and stores the
-// e-receipt (job JobConfirm). The platform is idempotent on the transaction,
-// so a retried job gets the same receipt.
+// e-receipt with payment.receipt_issued (job JobConfirm). The platform is
+// idempotent on the transaction, so a retried job gets the same receipt.
 func (s *Service) HandleConfirm(ctx context.Context, j *jobs.Job) error {
 	var p orderJob
 	if err := j.Decode(&p); err != nil {
@@ -105,20 +148,16 @@ func (s *Service) HandleConfirm(ctx context.Context, j *jobs.Job) error {
 	if err != nil {
 		return err
 	}
-	if err := s.store.SetReceipt(ctx, pay.ID, r, s.now().UTC()); err != nil {
-		return err
-	}
-	s.appendEvent(ctx, EventReceiptIssued, pay.ID, "nontax", map[string]any{
-		"payment_code": pay.ID, "receipt_number": r.Number, "receipt_url": r.URL, "user_id": o.UserID,
-		"amount_fen": int64(o.Amount),
-	})
-	return nil
+	now := s.now().UTC()
+	_, err = s.store.SetReceipt(ctx, pay.ID, r, receiptIssuedEvent(pay.ID, r, o, now), now)
+	return err
 }
 
 // Jobs lists the job types and handlers of the package, for the runner.
 func (s *Service) Jobs() map[string]jobs.Handler {
 	return map[string]jobs.Handler{
 		JobQueryOrder:     s.HandleQueryOrder,
+		JobCloseOrder:     s.HandleCloseOrder,
 		JobConfirm:        s.HandleConfirm,
 		JobRefund:         s.HandleRefund,
 		JobRegisterRefund: s.HandleRegisterRefund,

@@ -9,6 +9,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
+	"zwfw/platform/events"
 	"zwfw/platform/mongox"
 )
 
@@ -18,16 +19,20 @@ const (
 	OrdersCollection    = "payment_orders"
 	RefundsCollection   = "payment_refunds"
 	AnomaliesCollection = "payment_anomalies"
-	IdemCollection      = "payment_idem"
 	ReportsCollection   = "payment_reconciliations"
 )
 
+// OutboxCollections are the collections whose documents carry pending
+// payment events (events.Outbox), for the outbox relay.
+var OutboxCollections = []string{PaymentsCollection, RefundsCollection}
+
 // MongoStore implements Store on MongoDB. Payments are keyed by payment
 // code, orders by out_trade_no and refunds by out_refund_no, so the hot
-// paths (notify, query, pay) are reads and writes by _id; every guarded write
-// runs inside mongox.Guarded so it is atomic on the embedded FerretDB too.
+// paths (notify, query, pay) are reads and writes by _id; every write goes
+// through the guarded mongox collection, so it is atomic on the embedded
+// FerretDB too.
 type MongoStore struct {
-	payments, orders, refunds, anomalies, idem, reports *mongox.Collection
+	payments, orders, refunds, anomalies, reports *mongox.Collection
 }
 
 var _ Store = (*MongoStore)(nil)
@@ -39,7 +44,6 @@ func NewMongoStore(db *mongo.Database) *MongoStore {
 		orders:    mongox.C(db, OrdersCollection),
 		refunds:   mongox.C(db, RefundsCollection),
 		anomalies: mongox.C(db, AnomaliesCollection),
-		idem:      mongox.C(db, IdemCollection),
 		reports:   mongox.C(db, ReportsCollection),
 	}
 }
@@ -125,19 +129,37 @@ func (s *MongoStore) findPayments(ctx context.Context, filter bson.D, opts *opti
 	return out, nil
 }
 
-func (s *MongoStore) SetOpenOrder(ctx context.Context, id, prev, next string) (bool, error) {
-	return s.payments.UpdateIfMatched(ctx, bson.D{{Key: "_id", Value: id}, {Key: "status", Value: StatusUnpaid}, {Key: "open_order", Value: prev}},
-		bson.D{{Key: "$set", Value: bson.D{{Key: "open_order", Value: next}}}, {Key: "$inc", Value: bson.D{{Key: "version", Value: 1}}}})
+func (s *MongoStore) PaymentsAfter(ctx context.Context, afterID string, limit int) ([]Payment, error) {
+	return s.findPayments(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$gt", Value: afterID}}}},
+		options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}).SetLimit(int64(limit)))
 }
 
-func (s *MongoStore) MarkPaymentPaid(ctx context.Context, id string, o Order, now time.Time) (bool, error) {
-	return s.payments.UpdateIfMatched(ctx, bson.D{{Key: "_id", Value: id}, {Key: "status", Value: StatusUnpaid}},
+func (s *MongoStore) SetOpenOrder(ctx context.Context, id, prev, next string, at time.Time) (bool, error) {
+	return s.payments.UpdateIfMatched(ctx, bson.D{{Key: "_id", Value: id}, {Key: "status", Value: StatusUnpaid}, {Key: "open_order", Value: prev}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "open_order", Value: next}, {Key: "open_order_at", Value: at.UTC()}}},
+			{Key: "$inc", Value: bson.D{{Key: "version", Value: 1}}}})
+}
+
+func (s *MongoStore) MarkPaymentPaid(ctx context.Context, id string, o Order, ev events.Pending, now time.Time) (string, bool, error) {
+	var before struct {
+		OpenOrder string `bson:"open_order"`
+	}
+	err := s.payments.FindOneAndUpdate(ctx, bson.D{{Key: "_id", Value: id}, {Key: "status", Value: StatusUnpaid}},
 		bson.D{{Key: "$set", Value: bson.D{
 			{Key: "status", Value: StatusPaid}, {Key: "open_order", Value: ""},
 			{Key: "paid_order", Value: o.ID}, {Key: "paid_channel", Value: o.Channel},
 			{Key: "transaction_id", Value: o.TransactionID}, {Key: "paid_at", Value: o.PaidAt},
 			{Key: "paid_amount", Value: o.Amount}, {Key: "updated_at", Value: now},
-		}}, {Key: "$inc", Value: bson.D{{Key: "version", Value: 1}}}})
+		}}, {Key: "$inc", Value: bson.D{{Key: "version", Value: 1}}}, events.Push(ev)},
+		// No projection: FerretDB's findAndModify does not take one.
+		options.FindOneAndUpdate().SetReturnDocument(options.Before)).Decode(&before)
+	if mongox.IsNoDocuments(err) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, fmt.Errorf("payments: mark payment paid: %w", err)
+	}
+	return before.OpenOrder, true, nil
 }
 
 func (s *MongoStore) CancelPayment(ctx context.Context, id string, now time.Time) (bool, error) {
@@ -146,10 +168,10 @@ func (s *MongoStore) CancelPayment(ctx context.Context, id string, now time.Time
 			{Key: "$inc", Value: bson.D{{Key: "version", Value: 1}}}})
 }
 
-func (s *MongoStore) SetReceipt(ctx context.Context, id string, r Receipt, now time.Time) error {
-	_, err := s.payments.UpdateOne(ctx, bson.D{{Key: "_id", Value: id}},
-		bson.D{{Key: "$set", Value: bson.D{{Key: "receipt", Value: r}, {Key: "confirmed_at", Value: now}, {Key: "updated_at", Value: now}}}})
-	return err
+func (s *MongoStore) SetReceipt(ctx context.Context, id string, r Receipt, ev events.Pending, now time.Time) (bool, error) {
+	return s.payments.UpdateIfMatched(ctx, bson.D{{Key: "_id", Value: id}, {Key: "receipt", Value: bson.D{{Key: "$exists", Value: false}}}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "receipt", Value: r}, {Key: "confirmed_at", Value: now}, {Key: "updated_at", Value: now}}},
+			{Key: "$inc", Value: bson.D{{Key: "version", Value: 1}}}, events.Push(ev)})
 }
 
 func (s *MongoStore) ReserveRefund(ctx context.Context, id string, version int64, amount Fen, now time.Time) (bool, error) {
@@ -159,23 +181,34 @@ func (s *MongoStore) ReserveRefund(ctx context.Context, id string, version int64
 			{Key: "$set", Value: bson.D{{Key: "updated_at", Value: now}}}})
 }
 
-func (s *MongoStore) SettleRefund(ctx context.Context, p Payment, amount Fen, succeeded bool, now time.Time) (bool, error) {
+func (s *MongoStore) SettleRefund(ctx context.Context, p Payment, r Refund, succeeded bool, now time.Time) (bool, error) {
 	refunded := p.Refunded
 	if succeeded {
-		refunded += amount
+		refunded += r.Amount
 	}
-	status := p.Status
-	switch {
-	case refunded >= p.PaidAmount:
-		status = StatusRefunded
-	case refunded > 0:
-		status = StatusPartiallyRefunded
-	}
-	return s.payments.UpdateIfMatched(ctx, bson.D{{Key: "_id", Value: p.ID}, {Key: "version", Value: p.Version}},
+	return s.payments.UpdateIfMatched(ctx, bson.D{{Key: "_id", Value: p.ID}, {Key: "version", Value: p.Version},
+		{Key: "settled_refunds", Value: bson.D{{Key: "$nin", Value: bson.A{r.ID}}}}},
 		bson.D{{Key: "$set", Value: bson.D{
-			{Key: "refunded", Value: refunded}, {Key: "refunding", Value: p.Refunding - amount},
-			{Key: "status", Value: status}, {Key: "updated_at", Value: now},
+			{Key: "refunded", Value: refunded}, {Key: "refunding", Value: p.Refunding - r.Amount},
+			{Key: "status", Value: refundStatus(p.Status, p.PaidAmount, refunded)}, {Key: "updated_at", Value: now},
+		}}, {Key: "$push", Value: bson.D{{Key: "settled_refunds", Value: r.ID}}}, {Key: "$inc", Value: bson.D{{Key: "version", Value: 1}}}})
+}
+
+func (s *MongoStore) SetTotals(ctx context.Context, id string, version int64, t Totals, now time.Time) (bool, error) {
+	return s.payments.UpdateIfMatched(ctx, bson.D{{Key: "_id", Value: id}, {Key: "version", Value: version}},
+		bson.D{{Key: "$set", Value: bson.D{
+			{Key: "status", Value: t.Status}, {Key: "paid_order", Value: t.PaidOrder}, {Key: "paid_channel", Value: t.PaidChannel},
+			{Key: "transaction_id", Value: t.TransactionID}, {Key: "paid_at", Value: t.PaidAt}, {Key: "paid_amount", Value: t.PaidAmount},
+			{Key: "refunded", Value: t.Refunded}, {Key: "refunding", Value: t.Refunding}, {Key: "settled_refunds", Value: nonNil(t.SettledRefunds)},
+			{Key: "updated_at", Value: now},
 		}}, {Key: "$inc", Value: bson.D{{Key: "version", Value: 1}}}})
+}
+
+func nonNil(ids []string) []string {
+	if ids == nil {
+		return []string{}
+	}
+	return ids
 }
 
 func (s *MongoStore) InsertOrder(ctx context.Context, o Order) error {
@@ -199,7 +232,7 @@ func (s *MongoStore) SetPrepay(ctx context.Context, id string, p Prepay) error {
 }
 
 func (s *MongoStore) MarkOrderPaid(ctx context.Context, id string, t Trade, via string) (bool, error) {
-	return s.orders.UpdateIfMatched(ctx, bson.D{{Key: "_id", Value: id}, {Key: "status", Value: OrderOpen}},
+	return s.orders.UpdateIfMatched(ctx, bson.D{{Key: "_id", Value: id}, {Key: "status", Value: bson.D{{Key: "$in", Value: bson.A{OrderOpen, OrderClosed}}}}},
 		bson.D{{Key: "$set", Value: bson.D{
 			{Key: "status", Value: OrderPaid}, {Key: "transaction_id", Value: t.TransactionID},
 			{Key: "paid_at", Value: t.PaidAt.UTC()}, {Key: "payer", Value: t.Payer}, {Key: "paid_via", Value: via},
@@ -213,6 +246,10 @@ func (s *MongoStore) CloseOrder(ctx context.Context, id, reason string, now time
 
 func (s *MongoStore) OrdersOfPayment(ctx context.Context, paymentID string) ([]Order, error) {
 	return s.findOrders(ctx, bson.D{{Key: "payment_id", Value: paymentID}})
+}
+
+func (s *MongoStore) OrdersOfPayments(ctx context.Context, paymentIDs []string) ([]Order, error) {
+	return s.findOrders(ctx, bson.D{{Key: "payment_id", Value: bson.D{{Key: "$in", Value: paymentIDs}}}})
 }
 
 func (s *MongoStore) OrdersPaidBetween(ctx context.Context, p Provider, from, to time.Time) ([]Order, error) {
@@ -252,7 +289,15 @@ func (s *MongoStore) Refund(ctx context.Context, id string) (Refund, error) {
 }
 
 func (s *MongoStore) RefundsOfPayment(ctx context.Context, paymentID string) ([]Refund, error) {
-	cur, err := s.refunds.Find(ctx, bson.D{{Key: "payment_id", Value: paymentID}}, options.Find().SetSort(bson.D{{Key: "created_at", Value: 1}}))
+	return s.findRefunds(ctx, bson.D{{Key: "payment_id", Value: paymentID}})
+}
+
+func (s *MongoStore) RefundsOfPayments(ctx context.Context, paymentIDs []string) ([]Refund, error) {
+	return s.findRefunds(ctx, bson.D{{Key: "payment_id", Value: bson.D{{Key: "$in", Value: paymentIDs}}}})
+}
+
+func (s *MongoStore) findRefunds(ctx context.Context, filter bson.D) ([]Refund, error) {
+	cur, err := s.refunds.Find(ctx, filter, options.Find().SetSort(bson.D{{Key: "created_at", Value: 1}}))
 	if err != nil {
 		return nil, fmt.Errorf("payments: list refunds: %w", err)
 	}
@@ -263,7 +308,7 @@ func (s *MongoStore) RefundsOfPayment(ctx context.Context, paymentID string) ([]
 	return out, nil
 }
 
-func (s *MongoStore) FinishRefund(ctx context.Context, id string, status RefundStatus, providerID, failReason string, at time.Time) (bool, error) {
+func (s *MongoStore) FinishRefund(ctx context.Context, id string, status RefundStatus, providerID, failReason string, at time.Time, evs ...events.Pending) (bool, error) {
 	set := bson.D{{Key: "status", Value: status}, {Key: "settled_at", Value: at.UTC()}}
 	if providerID != "" {
 		set = append(set, bson.E{Key: "provider_refund_id", Value: providerID})
@@ -271,8 +316,11 @@ func (s *MongoStore) FinishRefund(ctx context.Context, id string, status RefundS
 	if failReason != "" {
 		set = append(set, bson.E{Key: "fail_reason", Value: failReason})
 	}
-	return s.refunds.UpdateIfMatched(ctx, bson.D{{Key: "_id", Value: id}, {Key: "status", Value: RefundStatusPending}},
-		bson.D{{Key: "$set", Value: set}})
+	update := bson.D{{Key: "$set", Value: set}}
+	if len(evs) > 0 {
+		update = append(update, events.Push(evs...))
+	}
+	return s.refunds.UpdateIfMatched(ctx, bson.D{{Key: "_id", Value: id}, {Key: "status", Value: RefundStatusPending}}, update)
 }
 
 func (s *MongoStore) MarkRefundRegistered(ctx context.Context, id string) error {
@@ -280,16 +328,11 @@ func (s *MongoStore) MarkRefundRegistered(ctx context.Context, id string) error 
 	return err
 }
 
-func (s *MongoStore) DeleteRefund(ctx context.Context, id string) error {
-	_, err := s.refunds.DeleteOne(ctx, bson.D{{Key: "_id", Value: id}})
-	return err
-}
-
 func (s *MongoStore) RecordAnomaly(ctx context.Context, a Anomaly) error {
 	_, err := s.anomalies.UpdateOne(ctx, bson.D{{Key: "_id", Value: a.ID}}, bson.D{
 		{Key: "$setOnInsert", Value: bson.D{
 			{Key: "kind", Value: a.Kind}, {Key: "provider", Value: a.Provider}, {Key: "order_id", Value: a.OrderID},
-			{Key: "payment_id", Value: a.PaymentID}, {Key: "transaction_id", Value: a.TransactionID},
+			{Key: "payment_id", Value: a.PaymentID}, {Key: "transaction_id", Value: a.TransactionID}, {Key: "refund_id", Value: a.RefundID},
 			{Key: "expected", Value: a.Expected}, {Key: "actual", Value: a.Actual}, {Key: "detail", Value: a.Detail},
 			{Key: "first_at", Value: a.FirstAt}, {Key: "resolved", Value: false},
 		}},
@@ -300,6 +343,16 @@ func (s *MongoStore) RecordAnomaly(ctx context.Context, a Anomaly) error {
 		return fmt.Errorf("payments: record anomaly: %w", err)
 	}
 	return nil
+}
+
+func (s *MongoStore) ResolveAnomaly(ctx context.Context, id, note string, now time.Time) error {
+	var a Anomaly
+	if err := s.anomalies.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&a); err != nil {
+		return notFound(err, "anomaly")
+	}
+	_, err := s.anomalies.UpdateOne(ctx, bson.D{{Key: "_id", Value: id}, {Key: "resolved", Value: false}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "resolved", Value: true}, {Key: "detail", Value: a.Detail + "；" + note}, {Key: "last_at", Value: now}}}})
+	return err
 }
 
 func (s *MongoStore) Anomalies(ctx context.Context, includeResolved bool, limit int) ([]Anomaly, error) {
@@ -316,35 +369,6 @@ func (s *MongoStore) Anomalies(ctx context.Context, includeResolved bool, limit 
 		return nil, fmt.Errorf("payments: anomalies: %w", err)
 	}
 	return out, nil
-}
-
-type idemDoc struct {
-	ID      string    `bson:"_id"`
-	Hash    string    `bson:"hash"`
-	OrderID string    `bson:"order_id"`
-	At      time.Time `bson:"at"`
-}
-
-func (s *MongoStore) Idem(ctx context.Context, key string) (string, string, bool, error) {
-	var d idemDoc
-	err := s.idem.FindOne(ctx, bson.D{{Key: "_id", Value: key}}).Decode(&d)
-	if mongox.IsNoDocuments(err) {
-		return "", "", false, nil
-	}
-	if err != nil {
-		return "", "", false, fmt.Errorf("payments: idempotency record: %w", err)
-	}
-	return d.OrderID, d.Hash, true, nil
-}
-
-func (s *MongoStore) PutIdem(ctx context.Context, key, hash, orderID string, now time.Time) error {
-	_, err := s.idem.UpdateOne(ctx, bson.D{{Key: "_id", Value: key}},
-		bson.D{{Key: "$set", Value: bson.D{{Key: "hash", Value: hash}, {Key: "order_id", Value: orderID}, {Key: "at", Value: now}}}},
-		options.UpdateOne().SetUpsert(true))
-	if err != nil && !mongox.IsDuplicateKey(err) {
-		return fmt.Errorf("payments: idempotency record: %w", err)
-	}
-	return nil
 }
 
 func (s *MongoStore) SaveReport(ctx context.Context, r Report) error {

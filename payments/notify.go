@@ -6,6 +6,9 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strings"
+
+	"zwfw/platform/jobs"
 )
 
 // Outcome says what applying a channel's report of a trade did.
@@ -73,9 +76,11 @@ func (s *Service) HandleNotify(ctx context.Context, provider Provider, in Inboun
 }
 
 // applyPaid applies "this trade is paid" from a notify, a query or the
-// bill. The order moves open -> paid in one guarded write, so of 50
-// concurrent copies exactly one wins; only the winner settles the payment,
-// appends payment.succeeded and queues the confirmation.
+// bill. The order moves to paid in one guarded write, so of 50 concurrent
+// copies exactly one wins; only the winner settles the payment. An order
+// zwfw closed is applied too: its channel took the money (a close that
+// raced the payer, an Alipay order string opened after its close), so it is
+// the payer's payment, or a second one that settle refunds.
 func (s *Service) applyPaid(ctx context.Context, provider Provider, t Trade, via string) (Outcome, error) {
 	if t.State != TradePaid && t.State != TradeRefunded {
 		return OutcomeNotPaidYet, nil
@@ -99,13 +104,7 @@ func (s *Service) applyPaid(ctx context.Context, provider Provider, t Trade, via
 			FirstAt: now, LastAt: now})
 		return OutcomeAnomaly, nil
 	}
-	switch o.Status {
-	case OrderClosed:
-		s.record(ctx, Anomaly{ID: anomalyID(AnomalySurplus, provider, t.TransactionID), Kind: AnomalySurplus,
-			Provider: provider, OrderID: o.ID, PaymentID: o.PaymentID, TransactionID: t.TransactionID, Expected: 0, Actual: t.Amount,
-			Detail: "已关闭订单收到付款（长款），需人工退款", FirstAt: now, LastAt: now})
-		return OutcomeAnomaly, nil
-	case OrderPaid:
+	if o.Status == OrderPaid {
 		return s.alreadyPaid(ctx, o, t)
 	}
 	won, err := s.store.MarkOrderPaid(ctx, o.ID, t, via)
@@ -116,9 +115,6 @@ func (s *Service) applyPaid(ctx context.Context, provider Provider, t Trade, via
 		cur, err := s.store.Order(ctx, o.ID)
 		if err != nil {
 			return "", err
-		}
-		if cur.Status == OrderClosed { // closed in between: the money is a surplus
-			return s.applyPaid(ctx, provider, t, via)
 		}
 		return s.alreadyPaid(ctx, cur, t)
 	}
@@ -142,37 +138,86 @@ func (s *Service) alreadyPaid(ctx context.Context, o Order, t Trade) (Outcome, e
 	return OutcomeDuplicate, nil
 }
 
-// settle records a paid order on its payment, appends payment.succeeded and
-// queues the confirmation with the non-tax platform. It is idempotent: the
+// settle records a paid order on its payment (with payment.succeeded in the
+// same write) and queues the confirmation with the non-tax platform. If
+// another order paid the notice first (or it was withdrawn), this order's
+// money goes back automatically (refundDuplicate). Any other order a
+// client may still hold is closed through its channel. Idempotent: the
 // query job calls it again for paid orders whose settling was interrupted.
 func (s *Service) settle(ctx context.Context, o Order) error {
 	now := s.now().UTC()
-	won, err := s.store.MarkPaymentPaid(ctx, o.PaymentID, o, now)
-	if err != nil {
-		return err
-	}
 	p, err := s.store.Payment(ctx, o.PaymentID)
 	if err != nil {
 		return err
 	}
-	if !won && p.PaidOrder != o.ID {
-		// Another order of the same notice was paid first (e.g. both cashiers
-		// were open while the first close was in flight): money twice.
-		s.record(ctx, Anomaly{ID: anomalyID(AnomalyDuplicatePayment, o.Provider, o.TransactionID), Kind: AnomalyDuplicatePayment,
-			Provider: o.Provider, OrderID: o.ID, PaymentID: o.PaymentID, TransactionID: o.TransactionID,
-			Expected: 0, Actual: o.Amount, Detail: "同一缴款通知书重复缴费，需人工退还重复款项", FirstAt: now, LastAt: now})
-		return nil
+	if p.Status == StatusUnpaid {
+		prevOpen, won, err := s.store.MarkPaymentPaid(ctx, p.ID, o, succeededEvent(p, o, now), now)
+		if err != nil {
+			return err
+		}
+		if won {
+			p.Status, p.PaidOrder = StatusPaid, o.ID
+			if prevOpen != "" && prevOpen != o.ID {
+				s.closeLater(ctx, prevOpen)
+			}
+		} else if p, err = s.store.Payment(ctx, o.PaymentID); err != nil {
+			return err
+		}
 	}
-	if _, _, err := s.queue.Enqueue(ctx, confirmJob(o.ID)); err != nil {
+	if p.PaidOrder != o.ID && p.Status != StatusUnpaid {
+		return s.refundDuplicate(ctx, p, o)
+	}
+	if p.PaidOrder != o.ID {
+		return fmt.Errorf("payments: payment %s of paid order %s changed while settling", p.ID, o.ID)
+	}
+	_, _, err = s.queue.Enqueue(ctx, confirmJob(o.ID))
+	return err
+}
+
+// refundDuplicate returns the money of order o, paid for a notice that
+// another order paid first (or the platform withdrew), through o's own
+// channel: a refund of the whole order, stored with payment.duplicate_paid
+// in the same write, a durable job that asks the channel for it, and an
+// anomaly naming the refund for the reconciliation report. The refund id
+// is derived from the order, so settling twice refunds once.
+func (s *Service) refundDuplicate(ctx context.Context, p Payment, o Order) error {
+	now := s.now().UTC()
+	r := Refund{
+		ID: duplicateRefundID(o.ID), PaymentID: p.ID, OrderID: o.ID, Provider: o.Provider, TransactionID: o.TransactionID,
+		OrderAmount: o.Amount, Amount: o.Amount, Reason: "重复缴费自动退款", Actor: "system", Kind: RefundDuplicate,
+		Status: RefundStatusPending, CreatedAt: now,
+	}
+	kind, detail := AnomalyDuplicatePayment, fmt.Sprintf("同一缴款通知书重复缴费，已自动原路退款（退款单号 %s）", r.ID)
+	if p.Status == StatusCancelled {
+		r.Reason = "缴款通知书已撤销，自动退款"
+		kind, detail = AnomalyNotPayable, fmt.Sprintf("缴款通知书已撤销后收到付款，已自动原路退款（退款单号 %s）", r.ID)
+	}
+	r.Emit(duplicatePaidEvent(p, o, r.ID, now))
+	if _, created, err := s.store.InsertRefund(ctx, r); err != nil {
 		return err
+	} else if created {
+		s.record(ctx, Anomaly{ID: anomalyID(kind, o.Provider, o.TransactionID), Kind: kind, Provider: o.Provider,
+			OrderID: o.ID, PaymentID: p.ID, TransactionID: o.TransactionID, RefundID: r.ID,
+			Expected: 0, Actual: o.Amount, Detail: detail, FirstAt: now, LastAt: now})
 	}
-	if won {
-		s.appendEvent(ctx, EventSucceeded, o.PaymentID, "system", map[string]any{
-			"payment_code": o.PaymentID, "order_id": o.ID, "channel": string(o.Channel), "amount_fen": int64(o.Amount),
-			"transaction_id": o.TransactionID, "paid_at": o.PaidAt, "user_id": o.UserID, "case_number": p.CaseNumber,
-		})
+	_, _, err := s.queue.Enqueue(ctx, refundJobRequest(r.ID))
+	return err
+}
+
+// closeLater queues closing an order through its channel now (a client
+// may hold it; its notice was just paid by another order).
+func (s *Service) closeLater(ctx context.Context, orderID string) {
+	if _, _, err := s.queue.Enqueue(ctx, jobs.EnqueueRequest{Type: JobCloseOrder, Key: orderID,
+		Payload: orderJob{OrderID: orderID}, MaxAttempts: 30}); err != nil {
+		// The order's own query job closes it at expiry at the latest.
+		s.log.Error("payments: close of a superseded order not queued", "order", orderID, "err", err)
 	}
-	return nil
+}
+
+// duplicateRefundID is the out_refund_no of the refund of a duplicate payment.
+func duplicateRefundID(orderID string) string {
+	sum := sha256.Sum256([]byte("duplicate\x00" + orderID))
+	return "RD" + strings.ToUpper(hex.EncodeToString(sum[:]))[:24]
 }
 
 func (s *Service) record(ctx context.Context, a Anomaly) {

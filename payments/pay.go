@@ -15,6 +15,7 @@ import (
 // Job types of the payments package.
 const (
 	JobQueryOrder     = "payments.query_order"     // key: order id
+	JobCloseOrder     = "payments.close_order"     // key: order id
 	JobConfirm        = "payments.confirm"         // key: order id
 	JobRefund         = "payments.refund"          // key: refund id
 	JobRegisterRefund = "payments.register_refund" // key: refund id
@@ -23,11 +24,10 @@ const (
 
 // PayRequest asks to pay a payment through a channel.
 type PayRequest struct {
-	UserID         string
-	PaymentID      string
-	Channel        Channel
-	IdempotencyKey string
-	ClientIP       string
+	UserID    string
+	PaymentID string
+	Channel   Channel
+	ClientIP  string
 }
 
 // PayResult is the channel order to pay and what the client needs for it.
@@ -40,38 +40,27 @@ type PayResult struct {
 // handed out again, so the payer never lands on an expired cashier.
 const reuseMargin = 2 * time.Minute
 
-// Pay creates or reuses the open channel order of a payment and returns what
-// the client needs to pay it. One payment has at most one open order: asking
-// for another channel closes the open one at its channel first. The same
-// Idempotency-Key with the same request returns the same order.
+// creationStale: an order still being created after this long is taken
+// as abandoned by a request that died (it is past every channel call's
+// timeout).
+const creationStale = time.Minute
+
+// Pay returns the payment's one payable channel order for the channel,
+// creating it if there is none. A payment has at most one open order at any
+// moment, claimed on the payment before the order is created: a request that
+// finds an order of the same channel (even one a concurrent request is still
+// creating) waits for it and returns it, so a double tap opens one order
+// and every answer carries it. Asking for another channel closes the open
+// order through its channel first (once it is created); if the channel says
+// it was paid meanwhile, the payment is applied and ErrAlreadyPaid returned.
+// Retries of one request are answered by the HTTP idempotency layer.
 //
-// Returns ErrChannelInvalid, ErrIdempotencyMissing, ErrIdempotencyReused,
-// ErrNotFound, ErrAlreadyPaid, ErrNotPayable, ErrChannelNeedsOpenID,
-// ErrTreasuryDown, ErrChannelUnavailable or ErrBusy.
+// Returns ErrChannelInvalid, ErrNotFound, ErrAlreadyPaid, ErrNotPayable,
+// ErrChannelNeedsOpenID, ErrTreasuryDown, ErrChannelUnavailable or ErrBusy
+// (another request kept the payment busy for longer than Settings.BusyWait).
 func (s *Service) Pay(ctx context.Context, req PayRequest) (PayResult, error) {
 	if !req.Channel.Valid() {
 		return PayResult{}, ErrChannelInvalid
-	}
-	if req.IdempotencyKey == "" {
-		return PayResult{}, ErrIdempotencyMissing
-	}
-	idemKey := "idem:" + req.UserID + ":" + req.IdempotencyKey
-	hash := req.PaymentID + "|" + string(req.Channel)
-	if orderID, h, found, err := s.store.Idem(ctx, idemKey); err != nil {
-		return PayResult{}, err
-	} else if found {
-		if h != hash {
-			return PayResult{}, ErrIdempotencyReused
-		}
-		if o, err := s.store.Order(ctx, orderID); err == nil {
-			switch {
-			case o.Status == OrderPaid:
-				return PayResult{}, ErrAlreadyPaid
-			case o.Status == OrderOpen && o.Prepay != nil && s.now().Before(o.ExpiresAt.Add(-reuseMargin)):
-				return PayResult{Order: o, Prepay: *o.Prepay}, nil
-			}
-		}
-		// The recorded order was closed or expired: pay anew under the same key.
 	}
 	p, err := s.visible(ctx, req.UserID, req.PaymentID)
 	if err != nil {
@@ -92,8 +81,9 @@ func (s *Service) Pay(ctx context.Context, req PayRequest) (PayResult, error) {
 		}
 		openID = payer.OpenID
 	}
+	w := newWaiter(s.set.BusyWait)
 	checked := false
-	for attempt := 0; attempt < 4; attempt++ {
+	for {
 		switch {
 		case p.Status.Settled():
 			return PayResult{}, ErrAlreadyPaid
@@ -101,53 +91,82 @@ func (s *Service) Pay(ctx context.Context, req PayRequest) (PayResult, error) {
 			return PayResult{}, ErrNotPayable
 		}
 		if p.OpenOrder != "" {
-			o, err := s.store.Order(ctx, p.OpenOrder)
-			switch {
-			case err == nil && o.Status == OrderOpen && o.Channel == req.Channel && o.Prepay != nil && s.now().Before(o.ExpiresAt.Add(-reuseMargin)):
-				if err := s.store.PutIdem(ctx, idemKey, hash, o.ID, s.now().UTC()); err != nil {
+			res, done, err := s.useOpenOrder(ctx, p, req.Channel)
+			if done || err != nil {
+				return res, err
+			}
+		} else {
+			if !checked {
+				// A notice paid at a bank counter or withdrawn must not take money twice.
+				if err := s.checkPayable(ctx, &p); err != nil {
 					return PayResult{}, err
 				}
-				return PayResult{Order: o, Prepay: *o.Prepay}, nil
-			case err == nil && o.Status == OrderOpen:
-				if err := s.closeAtChannel(ctx, o, "replaced"); err != nil {
-					return PayResult{}, err
-				}
-			case err == nil && o.Status == OrderPaid:
-				return PayResult{}, ErrAlreadyPaid
-			case err != nil && !errors.Is(err, ErrNotFound):
-				return PayResult{}, err
+				checked = true
 			}
-			if _, err := s.store.SetOpenOrder(ctx, p.ID, p.OpenOrder, ""); err != nil {
-				return PayResult{}, err
+			res, claimed, err := s.openOrder(ctx, gw, p, req, openID)
+			if claimed || err != nil {
+				return res, err
 			}
-			if p, err = s.store.Payment(ctx, p.ID); err != nil {
-				return PayResult{}, err
-			}
-			continue
 		}
-		if !checked {
-			// A notice paid at a bank counter or withdrawn must not take money twice.
-			if err := s.checkPayable(ctx, &p); err != nil {
-				return PayResult{}, err
-			}
-			checked = true
+		// Someone else moved the payment on (or is creating its order): look again.
+		if !w.wait(ctx) {
+			return PayResult{}, ErrBusy
 		}
-		res, retry, err := s.openOrder(ctx, gw, p, req, openID)
-		if err != nil {
+		if p, err = s.store.Payment(ctx, p.ID); err != nil {
 			return PayResult{}, err
 		}
-		if retry {
-			if p, err = s.store.Payment(ctx, p.ID); err != nil {
-				return PayResult{}, err
-			}
-			continue
-		}
-		if err := s.store.PutIdem(ctx, idemKey, hash, res.Order.ID, s.now().UTC()); err != nil {
-			return PayResult{}, err
-		}
-		return res, nil
 	}
-	return PayResult{}, ErrBusy
+}
+
+// useOpenOrder decides about the payment's open order for a request paying
+// by ch: returns it (done) when it is payable by ch, closes it through its
+// channel when it is of another channel or about to expire, clears the
+// pointer when the order is gone, and otherwise leaves it (the caller waits
+// and looks again) while a concurrent request is still creating it.
+func (s *Service) useOpenOrder(ctx context.Context, p Payment, ch Channel) (PayResult, bool, error) {
+	now := s.now()
+	o, err := s.store.Order(ctx, p.OpenOrder)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		// The pointer is claimed before the order is stored: it is being
+		// created, unless its creator died long ago.
+		if now.Sub(p.OpenOrderAt) > creationStale {
+			_, err := s.store.SetOpenOrder(ctx, p.ID, p.OpenOrder, "", now)
+			return PayResult{}, false, err
+		}
+		return PayResult{}, false, nil
+	case err != nil:
+		return PayResult{}, false, err
+	}
+	switch {
+	case o.Status == OrderPaid:
+		// Paid, the payment not yet settled (a settle interrupted): settle it now.
+		if err := s.settle(ctx, o); err != nil {
+			return PayResult{}, false, err
+		}
+		return PayResult{}, false, ErrAlreadyPaid
+	case o.Status == OrderClosed:
+		_, err := s.store.SetOpenOrder(ctx, p.ID, o.ID, "", now)
+		return PayResult{}, false, err
+	case o.Prepay == nil && now.Sub(o.CreatedAt) <= creationStale:
+		return PayResult{}, false, nil // a concurrent request is creating it: wait, never close it
+	case o.Prepay != nil && o.Channel == ch && now.Before(o.ExpiresAt.Add(-reuseMargin)):
+		return PayResult{Order: o, Prepay: *o.Prepay}, true, nil
+	}
+	// Another channel, about to expire, or abandoned mid-creation: close it
+	// through its channel (a client may hold it) before another is opened.
+	reason := "replaced"
+	switch {
+	case o.Prepay == nil:
+		reason = "abandoned"
+	case o.Channel == ch:
+		reason = "expiring"
+	}
+	if err := s.closeAtChannel(ctx, o, reason); err != nil {
+		return PayResult{}, false, err
+	}
+	_, err = s.store.SetOpenOrder(ctx, p.ID, o.ID, "", now)
+	return PayResult{}, false, err
 }
 
 // checkPayable asks the platform whether the notice can still be paid.
@@ -174,20 +193,21 @@ func (s *Service) checkPayable(ctx context.Context, p *Payment) error {
 
 // openOrder claims the payment's open-order pointer for a new order, stores
 // the order, schedules its active query and creates it at the channel.
-// retry is true when another request claimed the pointer first.
+// claimed is false (and nothing done) when another request claimed the
+// pointer first.
 func (s *Service) openOrder(ctx context.Context, gw Gateway, p Payment, req PayRequest, openID string) (PayResult, bool, error) {
 	now := s.now().UTC()
 	o := Order{
 		ID: newOrderID(now), PaymentID: p.ID, UserID: req.UserID, Channel: req.Channel, Provider: gw.Provider(),
 		Amount: p.Amount, Subject: subjectOf(p), Status: OrderOpen, CreatedAt: now, ExpiresAt: now.Add(s.set.OrderTTL),
 	}
-	ok, err := s.store.SetOpenOrder(ctx, p.ID, "", o.ID)
+	ok, err := s.store.SetOpenOrder(ctx, p.ID, "", o.ID, now)
 	if err != nil || !ok {
-		return PayResult{}, !ok && err == nil, err
+		return PayResult{}, false, err
 	}
 	if err := s.store.InsertOrder(ctx, o); err != nil {
-		_, _ = s.store.SetOpenOrder(ctx, p.ID, o.ID, "")
-		return PayResult{}, false, err
+		_, _ = s.store.SetOpenOrder(ctx, p.ID, o.ID, "", now)
+		return PayResult{}, true, err
 	}
 	// Followed from birth: if every notify is lost, the query still finds the money.
 	if _, _, err := s.queue.Enqueue(ctx, jobs.EnqueueRequest{
@@ -195,7 +215,7 @@ func (s *Service) openOrder(ctx context.Context, gw Gateway, p Payment, req PayR
 		RunAt: now.Add(s.set.QueryAfter), MaxAttempts: 100,
 	}); err != nil {
 		s.abandon(ctx, o, "enqueue_failed")
-		return PayResult{}, false, err
+		return PayResult{}, true, err
 	}
 	prepay, err := gw.Prepay(ctx, PrepayRequest{
 		Channel: req.Channel, OutTradeNo: o.ID, Amount: o.Amount, Subject: o.Subject, OpenID: openID,
@@ -203,31 +223,36 @@ func (s *Service) openOrder(ctx context.Context, gw Gateway, p Payment, req PayR
 		ExpiresAt: o.ExpiresAt, Attach: p.ID,
 	})
 	if err != nil {
+		// Never handed to a client; the query job (already queued) still
+		// asks the channel about it, in case the channel took it.
 		s.abandon(ctx, o, "prepay_failed")
 		if errors.Is(err, ErrTradePaid) {
-			return PayResult{}, false, ErrAlreadyPaid
+			return PayResult{}, true, ErrAlreadyPaid
 		}
-		return PayResult{}, false, ErrChannelUnavailable.WithCause(err)
+		return PayResult{}, true, ErrChannelUnavailable.WithCause(err)
 	}
+	// Stored before it is returned: an order a client holds always has its
+	// parameters in zwfw, so concurrent requests hand out the same ones.
 	if err := s.store.SetPrepay(ctx, o.ID, prepay); err != nil {
-		return PayResult{}, false, err
+		return PayResult{}, true, err
 	}
 	o.Prepay = &prepay
-	return PayResult{Order: o, Prepay: prepay}, false, nil
+	return PayResult{Order: o, Prepay: prepay}, true, nil
 }
 
-// abandon closes an order that never reached the channel and frees the payment.
+// abandon closes an order that never reached a client and frees the payment.
 func (s *Service) abandon(ctx context.Context, o Order, reason string) {
-	if _, err := s.store.CloseOrder(ctx, o.ID, reason, s.now().UTC()); err != nil {
+	now := s.now().UTC()
+	if _, err := s.store.CloseOrder(ctx, o.ID, reason, now); err != nil {
 		s.log.Error("payments: abandoned order not closed", "order", o.ID, "err", err)
 	}
-	if _, err := s.store.SetOpenOrder(ctx, o.PaymentID, o.ID, ""); err != nil {
+	if _, err := s.store.SetOpenOrder(ctx, o.PaymentID, o.ID, "", now); err != nil {
 		s.log.Error("payments: open order pointer not cleared", "order", o.ID, "err", err)
 	}
 }
 
 // closeAtChannel closes an open order at its channel, then in zwfw. If the
-// channel says it was paid meanwhile, the payment is recorded and
+// channel says it was paid meanwhile, the payment is applied and
 // ErrAlreadyPaid returned.
 func (s *Service) closeAtChannel(ctx context.Context, o Order, reason string) error {
 	gw, err := s.gateway(o.Provider)
@@ -263,14 +288,49 @@ func (s *Service) closeAtChannel(ctx context.Context, o Order, reason string) er
 	return nil
 }
 
+// waiter paces the re-reads of a request waiting for another one: short
+// sleeps growing to 100 ms, until its budget is spent.
+type waiter struct {
+	deadline time.Time
+	sleep    time.Duration
+}
+
+func newWaiter(budget time.Duration) *waiter {
+	return &waiter{deadline: time.Now().Add(budget), sleep: 5 * time.Millisecond}
+}
+
+// wait sleeps once; false when the budget is spent or ctx ended.
+func (w *waiter) wait(ctx context.Context) bool {
+	if time.Now().Add(w.sleep).After(w.deadline) {
+		return false
+	}
+	t := time.NewTimer(w.sleep)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+	}
+	w.sleep = min(w.sleep*2, 100*time.Millisecond)
+	return true
+}
+
 // newOrderID is an out_trade_no: "ZW", the Shanghai time to the second and
 // 8 random digits (22 characters; both providers allow 32).
 func newOrderID(now time.Time) string {
-	n, err := rand.Int(rand.Reader, big.NewInt(100_000_000))
+	return "ZW" + now.In(shanghai).Format("060102150405") + randomDigits(8)
+}
+
+func randomDigits(n int) string {
+	limit := big.NewInt(1)
+	for i := 0; i < n; i++ {
+		limit.Mul(limit, big.NewInt(10))
+	}
+	v, err := rand.Int(rand.Reader, limit)
 	if err != nil {
 		panic(err)
 	}
-	return fmt.Sprintf("ZW%s%08d", now.In(shanghai).Format("060102150405"), n.Int64())
+	return fmt.Sprintf("%0*d", n, v)
 }
 
 // subjectOf is what the payer's wallet shows: agency and items, bounded.

@@ -2,6 +2,8 @@ package payments
 
 import (
 	"time"
+
+	"zwfw/platform/events"
 )
 
 // Status is where a payment (zwfw's record of one payment notice) stands.
@@ -43,7 +45,11 @@ type Payment struct {
 	// code up (a company's accountant paying a notice received on paper).
 	UserIDs []string `bson:"user_ids" json:"-"`
 
-	OpenOrder string `bson:"open_order" json:"-"` // the channel order being paid, if any
+	// OpenOrder is the one channel order that may be paid now, if any; it
+	// is claimed (set) before the order exists, so OpenOrderAt tells a
+	// request that finds no order behind it how long it has been waiting.
+	OpenOrder   string    `bson:"open_order" json:"-"`
+	OpenOrderAt time.Time `bson:"open_order_at,omitempty" json:"-"`
 
 	PaidOrder     string    `bson:"paid_order,omitempty" json:"-"`
 	PaidChannel   Channel   `bson:"paid_channel,omitempty" json:"-"`
@@ -52,12 +58,31 @@ type Payment struct {
 	PaidAmount    Fen       `bson:"paid_amount,omitempty" json:"-"`
 	Refunded      Fen       `bson:"refunded" json:"-"`  // settled refunds
 	Refunding     Fen       `bson:"refunding" json:"-"` // refunds asked for, not yet settled
-	Receipt       *Receipt  `bson:"receipt,omitempty" json:"-"`
-	ConfirmedAt   time.Time `bson:"confirmed_at,omitempty" json:"-"` // the non-tax platform booked the payment
+	// SettledRefunds are the refunds whose money has moved out of
+	// refunding (into refunded, or back when they failed), so settling one
+	// twice (a retry, or a repair by the invariant check) moves it once.
+	SettledRefunds []string  `bson:"settled_refunds,omitempty" json:"-"`
+	Receipt        *Receipt  `bson:"receipt,omitempty" json:"-"`
+	ConfirmedAt    time.Time `bson:"confirmed_at,omitempty" json:"-"` // the non-tax platform booked the payment
 
 	Version   int64     `bson:"version" json:"-"`
 	CreatedAt time.Time `bson:"created_at" json:"-"`
 	UpdatedAt time.Time `bson:"updated_at" json:"-"`
+
+	events.Outbox `bson:",inline"`
+}
+
+// refundStatus is the status of a settled payment that refunded refunded of paid.
+func refundStatus(cur Status, paid, refunded Fen) Status {
+	switch {
+	case !cur.Settled():
+		return cur
+	case refunded >= paid:
+		return StatusRefunded
+	case refunded > 0:
+		return StatusPartiallyRefunded
+	}
+	return StatusPaid
 }
 
 // Refundable is what may still be refunded.
@@ -82,9 +107,12 @@ func (p *Payment) VisibleTo(userID string, payerIndexes []string) bool {
 // OrderStatus is where a channel order stands in zwfw.
 type OrderStatus string
 
-// Order states: open -> paid, open -> closed. A closed order never becomes
-// paid in zwfw: money the channel takes for it anyway is a surplus (长款)
-// for a person to refund.
+// Order states: open -> paid, open -> closed, closed -> paid. An order is
+// closed in zwfw only after its channel closed it (or when it never reached
+// a client); money a channel takes for a closed order anyway (a close that
+// raced the payer, an Alipay order string opened after its close) is still
+// the payer's payment: applied when the notice is unpaid, refunded
+// automatically when another order paid it first.
 const (
 	OrderOpen   OrderStatus = "open"
 	OrderPaid   OrderStatus = "paid"
@@ -118,6 +146,21 @@ type Order struct {
 // RefundStatus is where a refund stands in zwfw.
 type RefundStatus string
 
+// RefundKind says why money goes back.
+type RefundKind string
+
+// Refund kinds.
+const (
+	// RefundRequested is a refund staff asked for; it counts against the
+	// payment's refundable amount and is registered with the non-tax platform.
+	RefundRequested RefundKind = ""
+	// RefundDuplicate returns a second payment of the same notice (or money
+	// for a withdrawn notice) through its own channel, automatically. The
+	// non-tax platform never booked that money, so it neither counts
+	// against the refundable amount nor is registered there.
+	RefundDuplicate RefundKind = "duplicate"
+)
+
 // Refund states: pending -> succeeded | failed.
 const (
 	RefundStatusPending   RefundStatus = "pending"
@@ -136,13 +179,15 @@ type Refund struct {
 	Amount        Fen          `bson:"amount" json:"amount_fen"`
 	Reason        string       `bson:"reason" json:"reason"`
 	Actor         string       `bson:"actor" json:"-"`
-	IdemKey       string       `bson:"idem_key" json:"-"`
+	Kind          RefundKind   `bson:"kind,omitempty" json:"kind,omitempty"`
 	Status        RefundStatus `bson:"status" json:"status"`
 	ProviderID    string       `bson:"provider_refund_id,omitempty" json:"-"`
 	CreatedAt     time.Time    `bson:"created_at" json:"created_at"`
 	SettledAt     time.Time    `bson:"settled_at,omitempty" json:"settled_at,omitempty"`
 	Registered    bool         `bson:"registered" json:"-"` // booked with the non-tax platform
 	FailReason    string       `bson:"fail_reason,omitempty" json:"fail_reason,omitempty"`
+
+	events.Outbox `bson:",inline"`
 }
 
 // AnomalyKind says what went wrong with money that does not match an order.
@@ -153,8 +198,8 @@ const (
 	AnomalyForgedNotify     AnomalyKind = "forged_notify"     // bad signature or foreign merchant: nothing changed
 	AnomalyAmountMismatch   AnomalyKind = "amount_mismatch"   // the channel says another amount than our order
 	AnomalySurplus          AnomalyKind = "surplus"           // 长款: money for an order we closed or do not know
-	AnomalyDuplicatePayment AnomalyKind = "duplicate_payment" // a second order of an already paid notice was paid too
-	AnomalyNotPayable       AnomalyKind = "not_payable"       // the platform refused the confirmation
+	AnomalyDuplicatePayment AnomalyKind = "duplicate_payment" // a second order of an already paid notice was paid too: refunded automatically
+	AnomalyNotPayable       AnomalyKind = "not_payable"       // the platform refused the confirmation, or money came for a withdrawn notice
 	AnomalyRefundFailed     AnomalyKind = "refund_failed"
 )
 
@@ -168,6 +213,7 @@ type Anomaly struct {
 	OrderID       string      `bson:"order_id,omitempty" json:"order_id,omitempty"`
 	PaymentID     string      `bson:"payment_id,omitempty" json:"payment_id,omitempty"`
 	TransactionID string      `bson:"transaction_id,omitempty" json:"transaction_id,omitempty"`
+	RefundID      string      `bson:"refund_id,omitempty" json:"refund_id,omitempty"` // the automatic refund that returns the money, if any
 	Expected      Fen         `bson:"expected" json:"expected_fen"`
 	Actual        Fen         `bson:"actual" json:"actual_fen"`
 	Detail        string      `bson:"detail" json:"detail"`

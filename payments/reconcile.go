@@ -22,6 +22,7 @@ const (
 	MatchRefundOK       MatchKind = "refund_matched"   // a refund both sides agree on
 	MatchRefundUnknown  MatchKind = "refund_unmatched" // a refund in the bill zwfw has no settled record of
 	MatchNotConfirmed   MatchKind = "not_confirmed"    // paid at the channel and in zwfw, not yet booked by the platform
+	MatchDuplicate      MatchKind = "duplicate"        // a second payment of one notice, refunded automatically
 )
 
 // Action says what reconciliation did about a line.
@@ -201,12 +202,10 @@ func (s *Service) reconcilePayment(ctx context.Context, prov Provider, b BillLin
 		line.Note = fmt.Sprintf("对账单金额 %s 元与订单金额 %s 元不符，需人工核查", b.Amount.Yuan(), o.Amount.Yuan())
 		return line, nil
 	}
-	switch o.Status {
-	case OrderClosed:
-		line.Kind, line.Action, line.Note = MatchSurplus, ActionNeedsPerson, "订单已关闭但渠道有收款（长款），需人工退款"
-		return line, nil
-	case OrderOpen:
-		// The notify was lost and the query has not run yet: ask the channel.
+	fixed := false
+	if o.Status != OrderPaid {
+		// The notify was lost and the query has not run yet (or the order
+		// was closed and its channel took the money anyway): ask the channel.
 		t, err := s.gateways[prov].Query(ctx, o.ID)
 		if err != nil {
 			line.Kind, line.Action, line.Note = MatchSurplus, ActionNeedsPerson, "订单未支付但对账单有收款，渠道查询失败，请稍后重试对账"
@@ -220,23 +219,37 @@ func (s *Service) reconcilePayment(ctx context.Context, prov Provider, b BillLin
 			line.Kind, line.Action, line.Note = MatchSurplus, ActionNeedsPerson, "对账单有收款，渠道查询未确认支付，需人工核查"
 			return line, nil
 		}
-		line.Kind, line.Action, line.Note = MatchOK, ActionAutoFixed, "支付通知丢失，已按渠道查询结果补记缴费成功"
-		return line, nil
+		if o, err = s.store.Order(ctx, o.ID); err != nil {
+			return ReportLine{}, err
+		}
+		fixed = true
 	}
 	if o.TransactionID != b.TransactionID {
 		line.Kind, line.Action, line.Note = MatchSurplus, ActionNeedsPerson, "同一订单出现另一笔渠道交易（长款），需人工退款"
 		return line, nil
 	}
-	line.Kind, line.Action = MatchOK, ActionNone
-	if _, ok := confirmed[b.TransactionID]; !ok {
-		p, err := s.store.Payment(ctx, o.PaymentID)
-		if err != nil {
+	p, err := s.store.Payment(ctx, o.PaymentID)
+	if err != nil {
+		return ReportLine{}, err
+	}
+	if p.PaidOrder != o.ID {
+		// settle is idempotent: it makes sure the refund exists and is queued.
+		if err := s.settle(ctx, o); err != nil {
 			return ReportLine{}, err
 		}
-		if p.PaidOrder == o.ID && p.Receipt == nil {
-			if _, _, err := s.queue.Enqueue(ctx, confirmJob(o.ID)); err != nil {
-				return ReportLine{}, err
-			}
+		line.Kind, line.Action = MatchDuplicate, ActionAutoFixed
+		line.Note = "同一缴款通知书重复缴费，已自动原路退款（退款单号 " + duplicateRefundID(o.ID) + "）"
+		return line, nil
+	}
+	line.Kind, line.Action = MatchOK, ActionNone
+	if fixed {
+		line.Action, line.Note = ActionAutoFixed, "支付通知丢失，已按渠道查询结果补记缴费成功"
+	}
+	if _, ok := confirmed[b.TransactionID]; !ok && p.Receipt == nil {
+		if _, _, err := s.queue.Enqueue(ctx, confirmJob(o.ID)); err != nil {
+			return ReportLine{}, err
+		}
+		if !fixed {
 			line.Kind, line.Action, line.Note = MatchNotConfirmed, ActionAutoFixed, "非税平台尚未入账，已重新发起入账确认"
 		}
 	}

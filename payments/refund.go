@@ -2,36 +2,36 @@ package payments
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
+	"slices"
 	"strings"
+	"time"
 	"unicode/utf8"
 
+	"zwfw/platform/events"
 	"zwfw/platform/jobs"
 )
 
 // RefundApplication asks to refund (part of) a paid payment.
 type RefundApplication struct {
-	PaymentID      string
-	Amount         Fen // 0 means everything still refundable
-	Reason         string
-	Actor          string // the staff member or admin
-	IdempotencyKey string
+	PaymentID string
+	Amount    Fen // 0 means everything still refundable
+	Reason    string
+	Actor     string // the staff member or admin
 }
 
 // RequestRefund starts a refund: the amount is reserved on the payment in
 // one version-guarded write (two admins cannot both refund the last yuan;
-// the total refunded never exceeds what was paid), the refund is stored and
-// a durable job asks the channel for it and registers it with the non-tax
-// platform. The same Idempotency-Key returns the same refund.
+// the total refunded never exceeds what was paid), then the refund is
+// stored and a durable job asks the channel for it and registers it with
+// the non-tax platform. Every call that passes the limit is a refund of its
+// own; retries of one request are answered by the HTTP idempotency layer.
+// A crash between the reservation and the refund's insert leaves a
+// reservation without a refund, which the invariant check releases.
 //
-// Returns ErrIdempotencyMissing, ErrIdempotencyReused, ErrNotFound,
-// ErrNotPaid, ErrRefundAmount, ErrRefundReason or ErrBusy.
+// Returns ErrNotFound, ErrNotPaid, ErrRefundAmount, ErrRefundReason or
+// ErrBusy.
 func (s *Service) RequestRefund(ctx context.Context, req RefundApplication) (Refund, error) {
-	if req.IdempotencyKey == "" {
-		return Refund{}, ErrIdempotencyMissing
-	}
 	req.Reason = strings.TrimSpace(req.Reason)
 	if req.Reason == "" || utf8.RuneCountInString(req.Reason) > 80 {
 		return Refund{}, ErrRefundReason
@@ -39,16 +39,8 @@ func (s *Service) RequestRefund(ctx context.Context, req RefundApplication) (Ref
 	if req.Amount < 0 || req.Amount > MaxFen {
 		return Refund{}, ErrRefundAmount
 	}
-	id := refundID(req.PaymentID, req.IdempotencyKey)
-	if r, err := s.store.Refund(ctx, id); err == nil {
-		if r.Amount != req.Amount && req.Amount != 0 {
-			return Refund{}, ErrIdempotencyReused
-		}
-		return r, nil
-	} else if !errors.Is(err, ErrNotFound) {
-		return Refund{}, err
-	}
-	for attempt := 0; attempt < 5; attempt++ {
+	w := newWaiter(s.set.BusyWait)
+	for {
 		p, err := s.store.Payment(ctx, req.PaymentID)
 		if err != nil {
 			return Refund{}, err
@@ -67,45 +59,49 @@ func (s *Service) RequestRefund(ctx context.Context, req RefundApplication) (Ref
 		if err != nil {
 			return Refund{}, err
 		}
-		r := Refund{
-			ID: id, PaymentID: p.ID, OrderID: o.ID, Provider: o.Provider, TransactionID: o.TransactionID,
-			OrderAmount: o.Amount, Amount: amount, Reason: req.Reason, Actor: req.Actor, IdemKey: req.IdempotencyKey,
-			Status: RefundStatusPending, CreatedAt: s.now().UTC(),
-		}
-		// The refund is stored before the reservation so a crash in between
-		// leaves a visible pending refund, never an invisible reservation.
-		stored, created, err := s.store.InsertRefund(ctx, r)
+		now := s.now().UTC()
+		ok, err := s.store.ReserveRefund(ctx, p.ID, p.Version, amount, now)
 		if err != nil {
 			return Refund{}, err
 		}
-		if !created {
-			return stored, nil // a concurrent request with the same key won
-		}
-		ok, err := s.store.ReserveRefund(ctx, p.ID, p.Version, amount, s.now().UTC())
-		if err != nil || !ok {
-			_ = s.store.DeleteRefund(ctx, id)
-			if err != nil {
-				return Refund{}, err
+		if !ok {
+			// The payment changed meanwhile (another refund): check the limit again.
+			if !w.wait(ctx) {
+				return Refund{}, ErrBusy
 			}
-			continue // the payment changed meanwhile: check the limit again
+			continue
 		}
-		if _, _, err := s.queue.Enqueue(ctx, jobs.EnqueueRequest{Type: JobRefund, Key: id, Payload: refundJob{RefundID: id}, MaxAttempts: 60}); err != nil {
+		r := Refund{
+			ID: newRefundID(now), PaymentID: p.ID, OrderID: o.ID, Provider: o.Provider, TransactionID: o.TransactionID,
+			OrderAmount: o.Amount, Amount: amount, Reason: req.Reason, Actor: req.Actor,
+			Status: RefundStatusPending, CreatedAt: now,
+		}
+		if _, _, err := s.store.InsertRefund(ctx, r); err != nil {
+			if rerr := s.moveRefundMoney(ctx, r, false); rerr != nil {
+				s.log.Error("payments: reservation of an unstored refund not released", "payment", p.ID, "err", rerr)
+			}
+			return Refund{}, err
+		}
+		if _, _, err := s.queue.Enqueue(ctx, refundJobRequest(r.ID)); err != nil {
+			// Stored and reserved: the invariant check queues its job.
 			return Refund{}, err
 		}
 		return r, nil
 	}
-	return Refund{}, ErrBusy
 }
 
 type refundJob struct {
 	RefundID string `bson:"refund_id"`
 }
 
-// refundID is the out_refund_no: deterministic per payment and key, so a
-// retried request (or job) asks the channel for the same refund.
-func refundID(paymentID, key string) string {
-	sum := sha256.Sum256([]byte(paymentID + "\x00" + key))
-	return "RF" + strings.ToUpper(hex.EncodeToString(sum[:]))[:24]
+func refundJobRequest(refundID string) jobs.EnqueueRequest {
+	return jobs.EnqueueRequest{Type: JobRefund, Key: refundID, Payload: refundJob{RefundID: refundID}, MaxAttempts: 60}
+}
+
+// newRefundID is an out_refund_no: "RF", the Shanghai time to the second
+// and 10 random digits; the job retries it, so the channel refunds once.
+func newRefundID(now time.Time) string {
+	return "RF" + now.In(shanghai).Format("060102150405") + randomDigits(10)
 }
 
 // HandleRefund asks the channel for a refund and follows it until it settles
@@ -150,8 +146,10 @@ func (s *Service) HandleRefund(ctx context.Context, j *jobs.Job) error {
 }
 
 // applyRefundResult settles a refund from a refund notify or query: the
-// refund moves pending -> succeeded/failed in one guarded write; only the
-// winner moves the money on the payment and appends payment.refunded.
+// refund moves pending -> succeeded/failed in one guarded write, which also
+// carries payment.refunded; only the winner moves the money on the payment.
+// A duplicate payment's refund never touched the payment's totals: its
+// success resolves its anomaly instead.
 func (s *Service) applyRefundResult(ctx context.Context, res RefundResult) (Outcome, error) {
 	if res.State == RefundPending {
 		return OutcomeNotPaidYet, nil
@@ -173,6 +171,9 @@ func (s *Service) applyRefundResult(ctx context.Context, res RefundResult) (Outc
 			Detail: "渠道退款金额与退费记录不符", FirstAt: now, LastAt: now})
 		return OutcomeAnomaly, nil
 	}
+	if r.Status != RefundStatusPending {
+		return OutcomeDuplicate, nil
+	}
 	status, reason := RefundStatusSucceeded, ""
 	at := res.SettledAt
 	if at.IsZero() {
@@ -181,42 +182,72 @@ func (s *Service) applyRefundResult(ctx context.Context, res RefundResult) (Outc
 	if res.State == RefundFailed {
 		status, reason = RefundStatusFailed, "渠道退款失败"
 	}
-	won, err := s.store.FinishRefund(ctx, r.ID, status, res.RefundID, reason, at)
+	var evs []events.Pending
+	if status == RefundStatusSucceeded && r.Kind == RefundRequested {
+		o, err := s.store.Order(ctx, r.OrderID)
+		if err != nil {
+			return "", err
+		}
+		evs = append(evs, refundedEvent(r, o.UserID, s.now()))
+	}
+	now := s.now().UTC()
+	if r.Kind == RefundDuplicate && status == RefundStatusSucceeded {
+		// The channel returned the money: nobody needs to act on it any more
+		// (resolved first, so a refund shown succeeded has its anomaly resolved).
+		if err := s.resolveDuplicate(ctx, r, now); err != nil {
+			return "", err
+		}
+	}
+	won, err := s.store.FinishRefund(ctx, r.ID, status, res.RefundID, reason, at, evs...)
 	if err != nil {
 		return "", err
 	}
 	if !won {
 		return OutcomeDuplicate, nil
 	}
-	if err := s.moveRefundMoney(ctx, r, status == RefundStatusSucceeded); err != nil {
+	if r.Kind == RefundDuplicate {
+		if status == RefundStatusSucceeded {
+			return OutcomePaid, nil
+		}
+	} else if err := s.moveRefundMoney(ctx, r, status == RefundStatusSucceeded); err != nil {
 		return "", err
 	}
 	if status == RefundStatusFailed {
-		now := s.now().UTC()
 		s.record(ctx, Anomaly{ID: anomalyID(AnomalyRefundFailed, r.Provider, r.ID), Kind: AnomalyRefundFailed,
-			Provider: r.Provider, OrderID: r.OrderID, PaymentID: r.PaymentID, Expected: r.Amount,
-			Detail: "渠道退款失败，需人工处理（如线下退款）", FirstAt: now, LastAt: now})
+			Provider: r.Provider, OrderID: r.OrderID, PaymentID: r.PaymentID, TransactionID: r.TransactionID, RefundID: r.ID,
+			Expected: r.Amount, Detail: "渠道退款失败，需人工处理（如线下退款）", FirstAt: now, LastAt: now})
 		return OutcomeAnomaly, nil
 	}
 	if _, _, err := s.queue.Enqueue(ctx, jobs.EnqueueRequest{Type: JobRegisterRefund, Key: r.ID, Payload: refundJob{RefundID: r.ID}, MaxAttempts: 30}); err != nil {
 		return "", err
 	}
-	o, _ := s.store.Order(ctx, r.OrderID)
-	s.appendEvent(ctx, EventRefunded, r.PaymentID, r.Actor, map[string]any{
-		"payment_code": r.PaymentID, "refund_id": r.ID, "amount_fen": int64(r.Amount), "reason": r.Reason,
-		"user_id": o.UserID,
-	})
 	return OutcomePaid, nil
 }
 
-// moveRefundMoney settles the reservation on the payment (version-guarded, retried).
+// resolveDuplicate marks the anomaly of a duplicate payment resolved once
+// its automatic refund reached the payer.
+func (s *Service) resolveDuplicate(ctx context.Context, r Refund, now time.Time) error {
+	for _, k := range []AnomalyKind{AnomalyDuplicatePayment, AnomalyNotPayable} {
+		err := s.store.ResolveAnomaly(ctx, anomalyID(k, r.Provider, r.TransactionID), "已自动原路退款成功", now)
+		if !errors.Is(err, ErrNotFound) {
+			return err
+		}
+	}
+	return nil
+}
+
+// moveRefundMoney settles the reservation of r on the payment
+// (version-guarded, retried); a refund already settled is left alone.
 func (s *Service) moveRefundMoney(ctx context.Context, r Refund, succeeded bool) error {
 	for attempt := 0; attempt < 10; attempt++ {
 		p, err := s.store.Payment(ctx, r.PaymentID)
 		if err != nil {
 			return err
 		}
-		ok, err := s.store.SettleRefund(ctx, p, r.Amount, succeeded, s.now().UTC())
+		if slices.Contains(p.SettledRefunds, r.ID) {
+			return nil
+		}
+		ok, err := s.store.SettleRefund(ctx, p, r, succeeded, s.now().UTC())
 		if err != nil {
 			return err
 		}
@@ -237,8 +268,8 @@ func (s *Service) HandleRegisterRefund(ctx context.Context, j *jobs.Job) error {
 	if err != nil {
 		return err
 	}
-	if r.Registered || r.Status != RefundStatusSucceeded {
-		return nil
+	if r.Registered || r.Status != RefundStatusSucceeded || r.Kind == RefundDuplicate {
+		return nil // a duplicate payment was never booked by the platform
 	}
 	if err := s.treasury.RegisterRefund(ctx, RefundRegistration{
 		PaymentCode: r.PaymentID, RefundNo: r.ID, Amount: r.Amount, Reason: r.Reason, RefundedAt: r.SettledAt,

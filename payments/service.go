@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"zwfw/pii"
-	"zwfw/platform/events"
 	"zwfw/platform/jobs"
 )
 
@@ -31,20 +30,6 @@ type Queue interface {
 	Enqueue(ctx context.Context, req jobs.EnqueueRequest) (jobs.Job, bool, error)
 }
 
-// EventLog receives domain events (implemented by *events.Log).
-type EventLog interface {
-	Append(ctx context.Context, e events.Event) (int64, error)
-}
-
-// Event types of the payments package; the subject is "payment:<payment code>".
-const (
-	EventNoticeIssued   = "payment.notice_issued"
-	EventSucceeded      = "payment.succeeded"
-	EventReceiptIssued  = "payment.receipt_issued"
-	EventRefunded       = "payment.refunded"
-	EventAnomalyFlagged = "payment.anomaly"
-)
-
 // Settings are the payments rules an operator tunes.
 type Settings struct {
 	// NotifyURL is where a provider sends paid notifies (zwfw's public
@@ -63,6 +48,10 @@ type Settings struct {
 	QueryEvery time.Duration
 	// RefundQueryEvery is how often a pending refund is queried (default 1 min).
 	RefundQueryEvery time.Duration
+	// BusyWait is how long a request waits for another one working on the
+	// same payment (creating its order, reserving a refund) before it
+	// answers ErrBusy (default 8 s: a prepay call at a slow channel).
+	BusyWait time.Duration
 }
 
 // Deps are a Service's collaborators; all are required except Logger and Now.
@@ -72,7 +61,6 @@ type Deps struct {
 	Gateways []Gateway
 	People   People
 	Queue    Queue
-	Events   EventLog
 	// Index is the blind index of personal identifiers (pii.BlindIndex.Index).
 	Index    func(field, value string) string
 	Settings Settings
@@ -89,7 +77,6 @@ type Service struct {
 	gateways map[Provider]Gateway
 	people   People
 	queue    Queue
-	events   EventLog
 	index    func(field, value string) string
 	set      Settings
 	now      func() time.Time
@@ -100,7 +87,7 @@ type Service struct {
 func NewService(d Deps) *Service {
 	s := &Service{
 		store: d.Store, treasury: d.Treasury, gateways: map[Provider]Gateway{}, people: d.People,
-		queue: d.Queue, events: d.Events, index: d.Index, set: d.Settings, now: d.Now, log: d.Logger,
+		queue: d.Queue, index: d.Index, set: d.Settings, now: d.Now, log: d.Logger,
 	}
 	for _, g := range d.Gateways {
 		s.gateways[g.Provider()] = g
@@ -131,6 +118,9 @@ func NewService(d Deps) *Service {
 	}
 	if s.set.RefundQueryEvery <= 0 {
 		s.set.RefundQueryEvery = time.Minute
+	}
+	if s.set.BusyWait <= 0 {
+		s.set.BusyWait = 8 * time.Second
 	}
 	return s
 }
@@ -291,8 +281,8 @@ func (s *Service) fetchOwn(ctx context.Context, userID, code string) (Payment, e
 }
 
 // mirror stores what zwfw knows of a notice the first time it sees it
-// (appending payment.notice_issued then), lets viewer see it, and follows
-// a cancellation by the platform.
+// (with payment.notice_issued in the same insert), lets viewer see it, and
+// follows a cancellation by the platform.
 func (s *Service) mirror(ctx context.Context, n Notice, viewer string) (Payment, error) {
 	now := s.now().UTC()
 	p := Payment{
@@ -304,16 +294,10 @@ func (s *Service) mirror(ctx context.Context, n Notice, viewer string) (Payment,
 	if viewer != "" {
 		p.UserIDs = []string{viewer}
 	}
+	p.Emit(noticeIssuedEvent(p, now))
 	stored, created, err := s.store.InsertPayment(ctx, p)
 	if err != nil {
 		return Payment{}, err
-	}
-	if created {
-		s.appendEvent(ctx, EventNoticeIssued, stored.ID, "nontax", map[string]any{
-			"payment_code": stored.ID, "amount_fen": int64(stored.Amount), "due_at": stored.DueAt,
-			"agency": stored.Agency, "case_number": stored.CaseNumber, "user_ids": stored.UserIDs,
-			"payer_index": stored.PayerIndex,
-		})
 	}
 	if !created && viewer != "" && !stored.VisibleTo(viewer, nil) {
 		if err := s.store.AddViewer(ctx, stored.ID, viewer); err != nil {
@@ -343,20 +327,6 @@ func maskPayer(id string) string {
 		return pii.MaskIDNumber(id)
 	}
 	return id // a USCC is public (printed on the business licence)
-}
-
-func (s *Service) appendEvent(ctx context.Context, typ, paymentID, actor string, data any) {
-	if s.events == nil {
-		return
-	}
-	e, err := events.NewEvent(typ, "payment:"+paymentID, actor, data)
-	if err == nil {
-		_, err = s.events.Append(ctx, e)
-	}
-	if err != nil {
-		// The state change is already stored; a lost event only loses a reminder.
-		s.log.Error("payments: event not appended", "type", typ, "payment", paymentID, "err", err)
-	}
 }
 
 func (s *Service) gateway(p Provider) (Gateway, error) {
