@@ -21,7 +21,7 @@ func (a *App) seedDemoBooking(ctx context.Context) error {
 	if a.sandbox == nil {
 		return nil
 	}
-	meta := a.db.Collection("meta")
+	meta := mongox.C(a.db, "meta")
 	err := meta.FindOne(ctx, bson.D{{Key: "_id", Value: demoBookingSeedID}}).Err()
 	if err == nil {
 		return nil
