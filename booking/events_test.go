@@ -4,6 +4,7 @@ import (
 	"context"
 	"reflect"
 	"testing"
+	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 )
@@ -168,4 +169,31 @@ func TestEventOfARetriedChange(t *testing.T) {
 	if stored.Version != 3 || !reflect.DeepEqual(ids, want) {
 		t.Fatalf("version %d, outbox %v, want %v", stored.Version, ids, want)
 	}
+}
+
+// A booking number is random; when it clashes with another booking's the
+// booking is written with a new one, and its event names the number stored.
+func TestEventNamesTheStoredNumber(t *testing.T) {
+	e := newEnv(t, Rules{})
+	ctx := context.Background()
+	taken := e.mustBook("u1", "A", s0900)
+	numbers := []string{taken.Number, "YY20261102000042"}
+	e.svc.drawNumber = func(time.Time) string {
+		n := numbers[0]
+		numbers = numbers[1:]
+		return n
+	}
+	b := e.mustBook("u2", "A", s0900)
+	if b.Number != "YY20261102000042" {
+		t.Fatalf("number %s", b.Number)
+	}
+	stored, err := e.store.Booking(ctx, b.ID)
+	if err != nil || stored.Number != b.Number || len(stored.Pending) != 1 {
+		t.Fatalf("%v %+v", err, stored)
+	}
+	var c Confirmed
+	if err := stored.Pending[0].Event().Decode(&c); err != nil || c.Number != b.Number {
+		t.Fatalf("the event names %q, the booking %q (%v)", c.Number, b.Number, err)
+	}
+	e.assertConsistent()
 }

@@ -318,13 +318,11 @@ func (s *MongoStore) NoShows(ctx context.Context, userID string) ([]time.Time, e
 
 // CreateBooking implements Store.
 func (s *MongoStore) CreateBooking(ctx context.Context, b *Booking) error {
-	var err error
-	for range 3 {
-		if _, err = s.bookings.InsertOne(ctx, b); !mongox.IsDuplicateKey(err) {
-			return err
-		}
-		// The random number clashed with another booking's: draw again.
-		b.Number = newNumber(b.CreatedAt)
+	_, err := s.bookings.InsertOne(ctx, b)
+	if mongox.IsDuplicateKey(err) {
+		// The random number (or, never in practice, the random id or
+		// check-in code) is another booking's.
+		return ErrNumberTaken
 	}
 	return err
 }

@@ -54,6 +54,8 @@ type Service struct {
 	rules  Rules
 	now    func() time.Time
 	log    *slog.Logger
+
+	drawNumber func(at time.Time) string // newNumber; tests force a clash
 }
 
 // NewService builds the booking service; zero Rules fields take DefaultRules.
@@ -65,7 +67,7 @@ func NewService(d Deps) *Service {
 		d.Logger = slog.Default()
 	}
 	return &Service{store: d.Store, cal: d.Calendar, people: d.People, cache: d.Cache,
-		rules: d.Rules.withDefaults(), now: d.Now, log: d.Logger}
+		rules: d.Rules.withDefaults(), now: d.Now, log: d.Logger, drawNumber: newNumber}
 }
 
 // Rules returns the rules in force (defaults filled in).
@@ -276,14 +278,22 @@ func (s *Service) book(ctx context.Context, userID, id string, req BookRequest, 
 	})
 	// 4. The booking itself, with its event: the commit point.
 	b := &Booking{
-		ID: id, Number: newNumber(now), UserID: userID, HallID: req.HallID, ItemCode: req.ItemCode, CaseID: req.CaseID,
+		ID: id, UserID: userID, HallID: req.HallID, ItemCode: req.ItemCode, CaseID: req.CaseID,
 		SlotStart: slot.Start, SlotEnd: slot.End, Status: StatusConfirmed, CheckInCode: newCheckInCode(),
 		Version: 1, CreatedAt: now, UpdatedAt: now,
 		Timeline: []Entry{{At: now, Status: StatusConfirmed, Actor: "user", Note: "预约成功", SlotStart: slot.Start}},
 	}
-	b.emit(EventConfirmed, Confirmed{b.details()}, now)
-	if err := s.store.CreateBooking(ctx, b); err != nil {
-		return nil, err
+	for attempt := 0; ; attempt++ {
+		b.Number = s.drawNumber(now)
+		b.Pending = nil
+		b.emit(EventConfirmed, Confirmed{b.details()}, now) // names the number stored
+		err = s.store.CreateBooking(ctx, b)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, ErrNumberTaken) || attempt >= 4 {
+			return nil, err
+		}
 	}
 	s.invalidate(ctx, req.HallID)
 	return b, nil

@@ -2,10 +2,15 @@ package booking
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"zwfw/platform/workdays"
 )
+
+// ErrNumberTaken is CreateBooking's answer when the booking's random Number
+// is already used: draw another (it never reaches a user).
+var ErrNumberTaken = errors.New("booking: number already used")
 
 // Store persists booking state. Every method is one single-document write
 // (guarded where it relies on the current state) or a read; the service
@@ -47,8 +52,8 @@ type Store interface {
 	// NoShows returns the user's recorded no-shows (slot starts).
 	NoShows(ctx context.Context, userID string) ([]time.Time, error)
 
-	// CreateBooking inserts a new booking (with the events in its outbox),
-	// drawing a new Number on a clash.
+	// CreateBooking inserts a new booking (with the events in its outbox);
+	// ErrNumberTaken when its Number is another booking's.
 	CreateBooking(ctx context.Context, b *Booking) error
 	// Booking returns ErrNotFound when there is no such booking.
 	Booking(ctx context.Context, id string) (*Booking, error)
