@@ -69,6 +69,9 @@ type Config struct {
 	ProvinceBreakerOpen time.Duration // PROVINCE_BREAKER_OPEN_TIMEOUT
 
 	JobConcurrency int // ZWFW_JOB_CONCURRENCY
+	// JobLease is how long a claimed job is leased (renewed every third of
+	// it while the handler runs): a killed replica's jobs wait this long.
+	JobLease time.Duration // ZWFW_JOB_LEASE
 
 	// PublicBaseURL is where outside systems reach zwfw's callbacks (payment
 	// notifies, courier pushes); default the address it listens on.
@@ -134,6 +137,9 @@ type Config struct {
 	SandboxClock func() time.Time
 	// SandboxRetryDelays shortens the fakes' notify and push retries (tests).
 	SandboxRetryDelays []time.Duration
+	// OutboxRelayOff stops this process from relaying outbox events (crash
+	// tests: the work is abandoned between the state write and the relay).
+	OutboxRelayOff bool
 
 	// The case poller asks the province about cases not synced for
 	// CasePollStaleAfter, every CasePollEvery (a safety net for lost callbacks).

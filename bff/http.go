@@ -96,8 +96,10 @@ func (a *App) buildHTTP() (*fiber.App, error) {
 	loginLimit := rateLimit(limiter, ratelimit.PerMinute(cfg.RateLoginIP), byIP("login"), degraded)
 	smsLimit := rateLimit(limiter, ratelimit.Limit{Rate: cfg.RateSMSPerIP, Period: time.Hour, Burst: cfg.RateSMSPerIP}, byIP("sms"), degraded)
 	userLimit := rateLimit(limiter, ratelimit.PerMinute(cfg.RatePerUser), byUser("api"), degraded)
+	idem := idempotent(a.idem, idempotencyRequired(doc))
 	signedIn := func(roles ...identity.Role) []fiber.Handler {
-		return []fiber.Handler{requireAuth(a.identity, roles...), userLimit, validator.validate}
+		// Every signed-in write claims its Idempotency-Key before the handler runs.
+		return []fiber.Handler{requireAuth(a.identity, roles...), userLimit, validator.validate, idem}
 	}
 
 	api.Post("/auth/wechat", loginLimit, auth.WeChat)
@@ -188,6 +190,10 @@ func (a *App) buildHTTP() (*fiber.App, error) {
 	api.Get("/me/notifications", append(signedIn(public...), nt.Inbox)...)
 	api.Post("/me/notifications/:id/read", append(signedIn(public...), nt.Read)...)
 	api.Get("/admin/notifications/failed", append(signedIn(identity.RoleAdmin), nt.AdminFailed)...)
+
+	inv := &handlers.Invariants{Run: a.invariants.Run, Latest: a.invariants.Latest}
+	api.Post("/admin/invariants/run", append(signedIn(identity.RoleAdmin), inv.RunNow)...)
+	api.Get("/admin/invariants", append(signedIn(identity.RoleAdmin), inv.Last)...)
 
 	calH := &handlers.Calendar{Cal: a.calendar, BodyLimit: cfg.JSONBodyLimit}
 	api.Get("/admin/calendar", append(signedIn(identity.RoleAdmin), calH.Show)...)
