@@ -156,7 +156,7 @@ func (s *Service) bookingFailed(ctx context.Context, id string, cause error) err
 		entry := next.note(now, StateException, "预约上门取件未成功："+msg)
 		next.State, next.UpdatedAt = StateException, now
 		next.Version++
-		next.emitTransitions([]Transition{{From: StateCreated, To: StateException, Event: entry}})
+		next.emitTransitions([]Transition{{From: StateCreated, To: StateException, Event: entry}}, now)
 		err = s.store.SaveShipment(ctx, next, sh.Version)
 		if err == nil {
 			return cause

@@ -58,7 +58,7 @@ func (s *Service) Cancel(ctx context.Context, userID, id string) (Shipment, erro
 		entry := next.note(now, StateCancelled, "已取消上门取件")
 		next.State, next.UpdatedAt = StateCancelled, now
 		next.Version++
-		next.emitTransitions([]Transition{{From: sh.State, To: StateCancelled, Event: entry}})
+		next.emitTransitions([]Transition{{From: sh.State, To: StateCancelled, Event: entry}}, now)
 		err := s.store.SaveShipment(ctx, next, sh.Version)
 		if err == nil {
 			return *next, nil

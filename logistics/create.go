@@ -224,7 +224,7 @@ func (s *Service) newShipment(id string, c CaseRef, dir Direction, from, to Addr
 // (shipment.created, stored with the new document).
 func (sh *Shipment) created(now time.Time, text string) {
 	entry := sh.note(now, StateCreated, text)
-	sh.Emit(changeEvent(EventCreated, sh, Transition{To: StateCreated, Event: entry}))
+	sh.Emit(changeEvent(EventCreated, sh, Transition{To: StateCreated, Event: entry}, now))
 }
 
 // hallAddress asks for the case's hall and puts it in canonical form.

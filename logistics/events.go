@@ -73,14 +73,16 @@ func eventID(shipmentID, typ string, at time.Time) string {
 }
 
 // changeEvent builds the outbox entry of event typ announcing transition tr
-// of sh (the shipment as it stands after the write).
-func changeEvent(typ string, sh *Shipment, tr Transition) events.Pending {
+// of sh (the shipment as it stands after the write), stored at now. The
+// payload's At is the entry's time (the courier's clock for its entries);
+// the outbox entry's is zwfw's, which the relay's sweep goes by.
+func changeEvent(typ string, sh *Shipment, tr Transition, now time.Time) events.Pending {
 	e := tr.Event
 	return events.MustPending(eventID(sh.ID, typ, e.At), typ, "shipment:"+sh.ID, actor(e.Source), StateChanged{
 		ShipmentID: sh.ID, CaseID: sh.CaseID, CaseNumber: sh.CaseNumber, UserID: sh.UserID, Direction: sh.Direction,
 		Carrier: sh.Carrier, WaybillNumber: sh.WaybillNumber, State: tr.To, From: tr.From,
 		At: e.At, Context: e.Context, Source: e.Source,
-	}, e.At)
+	}, now)
 }
 
 // transitionEvents are the event types a transition announces:
@@ -105,11 +107,11 @@ func transitionEvents(tr Transition) []string {
 }
 
 // emitTransitions puts the events of transitions into the outbox of sh,
-// the shipment about to be stored by the write that made them.
-func (sh *Shipment) emitTransitions(transitions []Transition) {
+// the shipment about to be stored (at now) by the write that made them.
+func (sh *Shipment) emitTransitions(transitions []Transition, now time.Time) {
 	for _, tr := range transitions {
 		for _, typ := range transitionEvents(tr) {
-			sh.Emit(changeEvent(typ, sh, tr))
+			sh.Emit(changeEvent(typ, sh, tr, now))
 		}
 	}
 }

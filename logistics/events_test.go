@@ -38,7 +38,7 @@ func TestEventsRoundTrip(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.typ, func(t *testing.T) {
-			p := changeEvent(c.typ, booked, c.tr)
+			p := changeEvent(c.typ, booked, c.tr, at)
 			if p.ID != c.id || p.Type != c.typ || p.Subject != "shipment:"+booked.ID || !p.At.Equal(at) {
 				t.Fatalf("pending %+v", p)
 			}

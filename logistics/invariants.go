@@ -66,11 +66,11 @@ func derive(sh *Shipment) derivation {
 	slices.SortStableFunc(timeline, func(a, b TrackEvent) int { return a.At.Compare(b.At) })
 	r := &Shipment{ID: sh.ID, CaseID: sh.CaseID, CaseNumber: sh.CaseNumber, UserID: sh.UserID, Direction: sh.Direction,
 		Carrier: sh.Carrier, WaybillNumber: sh.WaybillNumber, State: StateCreated}
-	r.Emit(changeEvent(EventCreated, r, Transition{To: StateCreated, Event: timeline[0]}))
+	r.Emit(changeEvent(EventCreated, r, Transition{To: StateCreated, Event: timeline[0]}, timeline[0].At))
 	for _, e := range timeline {
 		if e.Source != SourceSystem {
 			_, transitions := r.ApplyTracking([]TrackEvent{e})
-			r.emitTransitions(transitions)
+			r.emitTransitions(transitions, e.At)
 			continue
 		}
 		r.insert(e)
@@ -84,7 +84,7 @@ func derive(sh *Shipment) derivation {
 		if next != r.State {
 			from := r.State
 			r.State = next
-			r.emitTransitions([]Transition{{From: from, To: next, Event: e}})
+			r.emitTransitions([]Transition{{From: from, To: next, Event: e}}, e.At)
 		}
 	}
 	return derivation{State: r.State, LastEventAt: r.LastEventAt, Events: r.Pending}
@@ -269,10 +269,14 @@ func (s *Service) missingEvents(ctx context.Context, sh *Shipment, wanted []even
 // versioned write of the shipment exactly as examined.
 func (s *Service) repairState(ctx context.Context, examined *Shipment, d derivation, missing []events.Pending) error {
 	next := examined.clone()
+	now := s.clock()
 	next.State, next.LastEventAt = d.State, d.LastEventAt
-	next.UpdatedAt = s.clock()
+	next.UpdatedAt = now
 	next.Version++
-	next.Emit(missing...)
+	for _, p := range missing {
+		p.At = now // emitted now, whenever the change was
+		next.Emit(p)
+	}
 	err := s.store.SaveShipment(ctx, next, examined.Version)
 	if errors.Is(err, apperr.Conflict) {
 		return errChanged

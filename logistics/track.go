@@ -193,7 +193,7 @@ func (s *Service) applyTracking(ctx context.Context, sh *Shipment, t courier.Tra
 		}
 		next.LastCheckedAt, next.UpdatedAt = now, now
 		next.Version++
-		next.emitTransitions(transitions)
+		next.emitTransitions(transitions, now)
 		err := s.store.SaveShipment(ctx, next, sh.Version)
 		if errors.Is(err, apperr.Conflict) {
 			if sh, err = s.store.Shipment(ctx, sh.ID); err != nil {
