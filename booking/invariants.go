@@ -25,6 +25,9 @@ type AuditStore interface {
 	ActiveCounts(ctx context.Context, userIDs []string) ([]ActiveCount, error)
 	// ActiveItemKeys returns every active-item key.
 	ActiveItemKeys(ctx context.Context) ([]ActiveItemKey, error)
+	// NoShowRecords returns, per user listed, the ids of the bookings
+	// recorded as their no-shows.
+	NoShowRecords(ctx context.Context, userIDs []string) (map[string]map[string]bool, error)
 	// SetSlotTaken sets the counter's taken to taken if its taken and
 	// ChangedAt are still as in read; false when it changed meanwhile.
 	SetSlotTaken(ctx context.Context, read SlotCounter, taken int) (bool, error)
@@ -38,11 +41,13 @@ type AuditStore interface {
 
 // AuditQuery selects bookings for the self-check: those confirmed (when
 // Confirmed), those holding a place (not cancelled) in a slot starting at
-// or after HoldingFrom (when set), and those written at or after
-// WrittenSince (when set).
+// or after HoldingFrom (when set), no-shows whose slot ended at or after
+// NoShowsFrom (when set), and those written at or after WrittenSince (when
+// set).
 type AuditQuery struct {
 	Confirmed    bool
 	HoldingFrom  time.Time
+	NoShowsFrom  time.Time
 	WrittenSince time.Time
 }
 
@@ -64,6 +69,7 @@ const (
 	CheckSlotTaken   = "booking.slot_taken"
 	CheckUserActive  = "booking.user_active"
 	CheckActiveItems = "booking.active_items"
+	CheckNoShows     = "booking.no_shows"
 )
 
 // Invariants are the booking self-checks, for the daily job and the admin
@@ -75,7 +81,9 @@ const (
 //     slots are history: no one can book them any more);
 //   - booking.user_active: a user's active count equals their confirmed bookings;
 //   - booking.active_items: each active-item key names a confirmed booking
-//     of that user and item, and each confirmed booking has its key.
+//     of that user and item, and each confirmed booking has its key;
+//   - booking.no_shows: each no-show within the ban rule's window is in its
+//     user's record (a missing one would let the user escape the ban).
 //
 // A counter is left alone while a booking step may still be running on it
 // (it or a booking of its hall and item, or of its user, was written within
@@ -87,6 +95,7 @@ func (s *Service) Invariants() []invariants.Check {
 		invariants.Func{CheckName: CheckSlotTaken, Fn: s.checkSlotTaken},
 		invariants.Func{CheckName: CheckUserActive, Fn: s.checkUserActive},
 		invariants.Func{CheckName: CheckActiveItems, Fn: s.checkActiveItems},
+		invariants.Func{CheckName: CheckNoShows, Fn: s.checkNoShows},
 	}
 }
 
@@ -312,4 +321,52 @@ func (s *Service) restoreActiveItem(ctx context.Context, b *Booking) (bool, stri
 	default:
 		return false, "", err
 	}
+}
+
+func (s *Service) checkNoShows(ctx context.Context, repair bool) (invariants.Result, error) {
+	var res invariants.Result
+	now := s.clock()
+	list, err := s.store.AuditBookings(ctx, AuditQuery{NoShowsFrom: now.Add(-s.rules.NoShowWindow)})
+	if err != nil {
+		return res, err
+	}
+	var users []string
+	byUser := map[string][]*Booking{}
+	for _, b := range list {
+		// Marked just now: its record may still be on its way.
+		if b.Status != StatusNoShow || !settled(b.UpdatedAt, now) {
+			continue
+		}
+		if byUser[b.UserID] == nil {
+			users = append(users, b.UserID)
+		}
+		byUser[b.UserID] = append(byUser[b.UserID], b)
+	}
+	recorded, err := s.store.NoShowRecords(ctx, users)
+	if err != nil {
+		return res, err
+	}
+	for _, u := range users {
+		res.Examined++
+		var missing []*Booking
+		for _, b := range byUser[u] {
+			if !recorded[u][b.ID] {
+				missing = append(missing, b)
+			}
+		}
+		if len(missing) == 0 {
+			continue
+		}
+		f := invariants.Finding{Subject: userDocID(u), Problem: fmt.Sprintf("%d 次爽约未记入爽约记录", len(missing))}
+		if repair {
+			for _, b := range missing {
+				if err := s.store.RecordNoShow(ctx, u, b.ID, b.SlotStart); err != nil {
+					return res, err
+				}
+			}
+			f.Repaired, f.Action = true, fmt.Sprintf("已补记 %d 次爽约", len(missing))
+		}
+		res.Findings = append(res.Findings, f)
+	}
+	return res, nil
 }

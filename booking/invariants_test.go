@@ -145,3 +145,36 @@ func TestInvariantRepairLosesToAConcurrentStep(t *testing.T) {
 		t.Fatalf("repair over a newer count: %v %v", ok, err)
 	}
 }
+
+// A no-show whose record never reached the user's list (a crash between
+// marking the booking and recording it) would let the user escape the ban:
+// the check records it.
+func TestInvariantsRecordAMissedNoShow(t *testing.T) {
+	e := newEnv(t, Rules{})
+	ctx := context.Background()
+	e.mustBook("u1", "A", s0900)
+	e.mustBook("u1", "B", s0930)
+	e.mustBook("u1", "C", s1000)
+	e.clock.Set(at("2026-11-04", "11:00"))
+	if n, err := e.svc.MarkNoShows(ctx); err != nil || n != 3 {
+		t.Fatalf("marked %d, %v", n, err)
+	}
+	_, err := e.book("u1", "D", at("2026-11-06", "09:00"))
+	wantCode(t, err, ErrBanned)
+	// The third record is lost.
+	if _, err := e.db.Collection(UsersCollection).UpdateOne(ctx, bson.D{{Key: "_id", Value: "user:u1"}},
+		bson.D{{Key: "$pop", Value: bson.D{{Key: "no_shows", Value: 1}}}}); err != nil {
+		t.Fatal(err)
+	}
+	e.mustBook("u1", "D", at("2026-11-06", "09:00")) // the drift lets the user book
+	e.clock.Set(e.clock.Now().Add(time.Hour))
+	got := findings(e.runChecks(true))
+	if len(got) != 1 || !got[CheckNoShows+" user:u1"] {
+		t.Fatalf("findings %v", got)
+	}
+	if rep := e.runChecks(true); rep.Found != 0 {
+		t.Fatalf("second run: %v", findings(rep))
+	}
+	_, err = e.book("u1", "A", at("2026-11-06", "09:30"))
+	wantCode(t, err, ErrBanned)
+}

@@ -33,7 +33,7 @@ var auditProjection = bson.D{
 }
 
 // AuditBookings implements AuditStore with one query; each part of the $or
-// has an index (status, slot_end; updated_at).
+// has an index (status and slot_end; updated_at).
 func (s *MongoStore) AuditBookings(ctx context.Context, q AuditQuery) ([]*Booking, error) {
 	var or bson.A
 	if q.Confirmed {
@@ -46,6 +46,9 @@ func (s *MongoStore) AuditBookings(ctx context.Context, q AuditQuery) ([]*Bookin
 			{Key: "slot_end", Value: bson.D{{Key: "$gt", Value: q.HoldingFrom}}},
 			{Key: "slot_start", Value: bson.D{{Key: "$gte", Value: q.HoldingFrom}}},
 		})
+	}
+	if !q.NoShowsFrom.IsZero() {
+		or = append(or, bson.D{{Key: "status", Value: string(StatusNoShow)}, {Key: "slot_end", Value: bson.D{{Key: "$gte", Value: q.NoShowsFrom}}}})
 	}
 	if !q.WrittenSince.IsZero() {
 		or = append(or, bson.D{{Key: "updated_at", Value: bson.D{{Key: "$gte", Value: q.WrittenSince}}}})
@@ -117,6 +120,35 @@ func (s *MongoStore) ActiveItemKeys(ctx context.Context) ([]ActiveItemKey, error
 			continue
 		}
 		out = append(out, ActiveItemKey{UserID: user, ItemCode: item, BookingID: d.BookingID})
+	}
+	return out, nil
+}
+
+// NoShowRecords implements AuditStore.
+func (s *MongoStore) NoShowRecords(ctx context.Context, userIDs []string) (map[string]map[string]bool, error) {
+	out := make(map[string]map[string]bool, len(userIDs))
+	if len(userIDs) == 0 {
+		return out, nil
+	}
+	ids := make(bson.A, len(userIDs))
+	for i, u := range userIDs {
+		ids[i] = userDocID(u)
+	}
+	cur, err := s.users.Find(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}},
+		options.Find().SetProjection(bson.D{{Key: "no_shows", Value: 1}}))
+	if err != nil {
+		return nil, err
+	}
+	var docs []userDoc
+	if err := cur.All(ctx, &docs); err != nil {
+		return nil, err
+	}
+	for _, d := range docs {
+		set := map[string]bool{}
+		for _, n := range d.NoShows {
+			set[n.BookingID] = true
+		}
+		out[strings.TrimPrefix(d.ID, "user:")] = set
 	}
 	return out, nil
 }
