@@ -101,7 +101,7 @@ func (a *App) buildServices(ctx context.Context, sec secrets) error {
 		return err
 	}
 	a.jobs = jobs.NewRunner(a.db, jobs.RunnerOptions{
-		Owner: runnerOwner(), Concurrency: a.cfg.JobConcurrency, Logger: a.log.With("component", "jobs"),
+		Owner: runnerOwner(), Concurrency: a.cfg.JobConcurrency, LeaseDuration: a.cfg.JobLease, Logger: a.log.With("component", "jobs"),
 	})
 	a.registerJobs()
 	a.invariants = invariants.NewRunner(a.db, a.invariantChecks, nil)

@@ -28,6 +28,9 @@ func main() {
 func run() error {
 	printTable := flag.Bool("print-config-table", false, "print README.md's configuration table (from the declarations in bff/config_table.go) and exit")
 	writeTable := flag.String("write-config-table", "", "rewrite the configuration table in this README file and exit")
+	staff := flag.String("create-staff", "", "create this staff account (password from ZWFW_STAFF_PASSWORD) with the configured database, and exit")
+	staffName := flag.String("staff-name", "", "display name of the -create-staff account (default the username)")
+	staffRoles := flag.String("staff-roles", "admin", "roles of the -create-staff account: admin, staff, hotline (comma-separated)")
 	flag.Parse()
 	switch {
 	case *printTable:
@@ -42,6 +45,9 @@ func run() error {
 	}
 	log := slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: parseLevel(cfg.LogLevel)}))
 	slog.SetDefault(log)
+	if *staff != "" {
+		return createStaff(cfg, log, *staff, *staffName, *staffRoles)
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
