@@ -52,13 +52,14 @@ type Server struct {
 	codeTTL          time.Duration
 	tokenTTL         time.Duration
 
-	mu       sync.Mutex
-	codes    map[string]*loginCode
-	tokens   map[string]*accessToken
-	stable   string // the current stable_token, "" when none
-	consents map[consentKey]int
-	messages []Message
-	msgSeq   int64
+	mu         sync.Mutex
+	codes      map[string]*loginCode
+	phoneCodes map[string]*phoneCode
+	tokens     map[string]*accessToken
+	stable     string // the current stable_token, "" when none
+	consents   map[consentKey]int
+	messages   []Message
+	msgSeq     int64
 }
 
 type loginCode struct {
@@ -117,9 +118,10 @@ func New(opts Options) *Server {
 		appID: opts.AppID, appSecret: opts.AppSecret,
 		now: opts.Now.OrWall(), log: opts.Logger,
 		codeTTL: opts.CodeTTL, tokenTTL: opts.TokenTTL,
-		codes:    map[string]*loginCode{},
-		tokens:   map[string]*accessToken{},
-		consents: map[consentKey]int{},
+		codes:      map[string]*loginCode{},
+		phoneCodes: map[string]*phoneCode{},
+		tokens:     map[string]*accessToken{},
+		consents:   map[consentKey]int{},
 	}
 }
 
@@ -135,8 +137,10 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /cgi-bin/token", s.token)
 	mux.HandleFunc("POST /cgi-bin/stable_token", s.stableToken)
 	mux.HandleFunc("POST /cgi-bin/message/subscribe/send", s.subscribeSend)
+	mux.HandleFunc("POST /wxa/business/getuserphonenumber", s.getUserPhoneNumber)
 
 	mux.HandleFunc("POST /sandbox/wechat/codes", s.postCode)
+	mux.HandleFunc("POST /sandbox/wechat/phonecodes", s.postPhoneCode)
 	mux.HandleFunc("POST /sandbox/wechat/consents", s.postConsent)
 	mux.HandleFunc("GET /sandbox/wechat/consents", s.getConsents)
 	mux.HandleFunc("GET /sandbox/wechat/messages", s.getMessages)
@@ -156,9 +160,11 @@ func (s *Server) Describe() fake.Description {
 			{Method: "GET", Path: "/cgi-bin/token", What: "access token: grant_type=client_credential, appid, secret"},
 			{Method: "POST", Path: "/cgi-bin/stable_token", What: "stable access token: {grant_type, appid, secret, force_refresh}"},
 			{Method: "POST", Path: "/cgi-bin/message/subscribe/send", What: "subscribe message: ?access_token=, {touser, template_id, page, miniprogram_state, lang, data}"},
+			{Method: "POST", Path: "/wxa/business/getuserphonenumber", What: `phone number of a getPhoneNumber code: ?access_token=, {"code"} -> phone_info{phoneNumber, purePhoneNumber, countryCode, watermark{timestamp, appid}}`},
 		},
 		Controls: []fake.Endpoint{
 			{Method: "POST", Path: "/sandbox/wechat/codes", What: `issue a one-time wx.login code (5 min): {"name":"zhangsan"} -> {"code","openid","unionid"}`},
+			{Method: "POST", Path: "/sandbox/wechat/phonecodes", What: `the user allows getPhoneNumber: {"phone":"13800138000"} -> {"code"} (one-time, 5 min)`},
 			{Method: "POST", Path: "/sandbox/wechat/consents", What: `a user accepts subscribe messages: {"openid" or "name", "template_id", "count"}`},
 			{Method: "GET", Path: "/sandbox/wechat/consents?openid=", What: "remaining consents"},
 			{Method: "GET", Path: "/sandbox/wechat/messages?touser=", What: "subscribe messages delivered (oldest first); name= works too"},
