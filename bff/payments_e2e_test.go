@@ -383,6 +383,7 @@ func TestReconciliationDay(t *testing.T) {
 	closed := s.payOrder(me.Access, dupCode, "wechat_app", "s1")
 	wap := s.payOrder(me.Access, dupCode, "alipay_wap", "s2") // closes the WeChat order at WeChat Pay
 	s.userPays("alipay_wap", wap, wechatpay.PayOptions{}, alipay.PayOptions{})
+	testenv.WaitFor(t, "the notice paid by Alipay", func() bool { return s.payment(me.Access, dupCode)["status"] == "paid" })
 	// The payer was still in WeChat's cashier: the close raced the payment.
 	if err := s.app.Sandbox().WeChatPayServer().Surplus(closed.OrderID, wechatpay.PayOptions{}); err != nil {
 		t.Fatal(err)
