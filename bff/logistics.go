@@ -94,11 +94,8 @@ func caseRef(c *cases.Case) logistics.CaseRef {
 // mailResults mails the result of a case the province completed with
 // result "mail" to the address the applicant gave for it. It is idempotent per case (the result shipment's id is the case's).
 func (a *App) mailResults(ctx context.Context, e events.Event) error {
-	var d struct {
-		Status string `bson:"status"`
-		Result string `bson:"result"`
-	}
-	if e.Type != "case.status_changed" || e.Decode(&d) != nil || d.Status != string(cases.StatusCompletedApproved) || d.Result != "mail" {
+	var d cases.StatusChanged
+	if e.Type != cases.EventStatusChanged || e.Decode(&d) != nil || d.Status != string(cases.StatusCompletedApproved) || d.Result != "mail" {
 		return nil
 	}
 	caseID := strings.TrimPrefix(e.Subject, "case:")
@@ -132,7 +129,7 @@ func (a *App) mailResults(ctx context.Context, e events.Event) error {
 // runResultShipments consumes case events until ctx ends.
 func (a *App) runResultShipments(ctx context.Context) {
 	c := events.NewConsumer(a.db, consumerResultShipments, a.mailResults, events.ConsumerOptions{
-		Types: []string{"case.status_changed"}, Logger: a.log.With("component", "logistics-consumer"),
+		Types: []string{cases.EventStatusChanged}, Logger: a.log.With("component", "logistics-consumer"),
 	})
 	if err := c.Run(ctx); err != nil && ctx.Err() == nil {
 		a.log.Error("result shipment consumer stopped", "err", err)

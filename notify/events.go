@@ -9,8 +9,10 @@ import (
 	"strings"
 	"time"
 
-	"go.mongodb.org/mongo-driver/v2/bson"
-
+	"zwfw/booking"
+	"zwfw/cases"
+	"zwfw/logistics"
+	"zwfw/payments"
 	"zwfw/platform/events"
 	"zwfw/platform/jobs"
 )
@@ -18,10 +20,10 @@ import (
 // EventTypes are the event types HandleEvent acts on (for ConsumerOptions.Types).
 func EventTypes() []string {
 	return []string{
-		"booking.confirmed", "booking.rescheduled", "booking.no_show",
-		"case.status_changed",
-		"payment.notice_issued", "payment.succeeded", "payment.receipt_issued", "payment.refunded", "payment.duplicate_paid",
-		"shipment.picked_up", "shipment.delivered", "shipment.exception",
+		booking.EventConfirmed, booking.EventRescheduled, booking.EventNoShow,
+		cases.EventStatusChanged,
+		payments.EventNoticeIssued, payments.EventSucceeded, payments.EventReceiptIssued, payments.EventRefunded, payments.EventDuplicatePaid,
+		logistics.EventPickedUp, logistics.EventDelivered, logistics.EventException,
 	}
 }
 
@@ -73,15 +75,14 @@ type plan struct {
 // nothing new. Unknown events and events without a recipient are ignored;
 // an error (the queue is down) makes the consumer retry the event.
 func (s *Service) HandleEvent(ctx context.Context, e events.Event) error {
-	var data bson.M
-	if len(e.Data) > 0 {
-		if err := bson.Unmarshal(e.Data, &data); err != nil {
-			s.log.Warn("event data unreadable; skipped", "seq", e.Seq, "type", e.Type, "err", err)
-			return nil
-		}
-	}
 	now := s.clock()
-	plans := s.plansFor(e, data, now)
+	plans, err := s.plansFor(e, now)
+	if err != nil {
+		// A payload that does not decode into its domain's struct is a bug
+		// upstream; retrying cannot fix it.
+		s.log.Warn("event data unreadable; skipped", "seq", e.Seq, "type", e.Type, "err", err)
+		return nil
+	}
 	for _, p := range plans {
 		if err := s.enqueuePlan(ctx, p, now); err != nil {
 			return err
@@ -117,18 +118,38 @@ func (s *Service) enqueuePlan(ctx context.Context, p plan, now time.Time) error 
 	return nil
 }
 
-func (s *Service) plansFor(e events.Event, d bson.M, now time.Time) []plan {
-	switch {
-	case strings.HasPrefix(e.Type, "booking."):
-		return bookingPlans(e, d)
-	case e.Type == "case.status_changed":
-		return s.casePlans(e, d, now)
-	case strings.HasPrefix(e.Type, "payment."):
-		return paymentPlans(e, d)
-	case strings.HasPrefix(e.Type, "shipment."):
-		return shipmentPlans(e, d)
+// plansFor decodes the event into its domain's payload struct and maps it
+// to reminder plans.
+func (s *Service) plansFor(e events.Event, now time.Time) ([]plan, error) {
+	switch e.Type {
+	case booking.EventConfirmed, booking.EventRescheduled, booking.EventNoShow:
+		var d booking.Details
+		if err := e.Decode(&d); err != nil {
+			return nil, err
+		}
+		return bookingPlans(e, d), nil
+	case cases.EventStatusChanged:
+		var d cases.StatusChanged
+		if err := e.Decode(&d); err != nil {
+			return nil, err
+		}
+		return s.casePlans(e, d, now), nil
+	case payments.EventNoticeIssued:
+		var d payments.NoticeIssued
+		if err := e.Decode(&d); err != nil {
+			return nil, err
+		}
+		return noticePlans(e, d), nil
+	case payments.EventSucceeded, payments.EventReceiptIssued, payments.EventRefunded, payments.EventDuplicatePaid:
+		return paymentPlans(e)
+	case logistics.EventPickedUp, logistics.EventDelivered, logistics.EventException:
+		var d logistics.StateChanged
+		if err := e.Decode(&d); err != nil {
+			return nil, err
+		}
+		return shipmentPlans(e, d), nil
 	}
-	return nil
+	return nil, nil
 }
 
 // Shown formats.
@@ -137,15 +158,15 @@ const (
 	showDate = "2006-01-02"
 )
 
-func bookingPlans(e events.Event, d bson.M) []plan {
+func bookingPlans(e events.Event, d booking.Details) []plan {
 	id := strings.TrimPrefix(e.Subject, "booking:")
-	user := firstNonEmpty(str(d, "user_id"), e.Actor)
-	start := timeOf(d, "slot_start")
+	user := firstNonEmpty(d.UserID, e.Actor)
+	start := d.SlotStart
 	if id == "" || start.IsZero() {
 		return nil
 	}
-	fields := map[string]string{"booking_id": id, "item": str(d, "item_code"), "hall": str(d, "hall_id"),
-		"time": start.In(shanghai).Format(showTime), "number": str(d, "number")}
+	fields := map[string]string{"booking_id": id, "item": d.ItemCode, "hall": d.HallID,
+		"time": start.In(shanghai).Format(showTime), "number": d.Number}
 	slotKey := e.Subject + "@" + strconv.FormatInt(start.Unix(), 10)
 	active := &Check{Kind: checkBookingActive, Ref: id, At: start}
 	reminders := func() []plan {
@@ -157,24 +178,24 @@ func bookingPlans(e events.Event, d bson.M) []plan {
 		}
 	}
 	switch e.Type {
-	case "booking.confirmed":
+	case booking.EventConfirmed:
 		return append([]plan{{rule: RuleBookingConfirmed, users: []string{user}, subject: e.Subject, fields: fields}}, reminders()...)
-	case "booking.rescheduled":
+	case booking.EventRescheduled:
 		// New keys for the new slot; the old slot's jobs find the booking
 		// moved (BookingActive is false for the old start) and cancel.
 		return append([]plan{{rule: RuleBookingRescheduled, users: []string{user}, subject: slotKey, fields: fields}}, reminders()...)
-	case "booking.no_show":
+	case booking.EventNoShow:
 		return []plan{{rule: RuleBookingNoShow, users: []string{user}, subject: e.Subject, fields: fields}}
 	}
 	return nil
 }
 
-func (s *Service) casePlans(e events.Event, d bson.M, now time.Time) []plan {
+func (s *Service) casePlans(e events.Event, d cases.StatusChanged, now time.Time) []plan {
 	id := strings.TrimPrefix(e.Subject, "case:")
-	user := firstNonEmpty(str(d, "user_id"), e.Actor)
-	status := str(d, "status")
-	fields := map[string]string{"case_id": id, "case_number": firstNonEmpty(str(d, "case_number"), "-"),
-		"item": firstNonEmpty(str(d, "item_name"), str(d, "item_code")), "note": str(d, "note")}
+	user := firstNonEmpty(d.UserID, e.Actor)
+	status := d.Status
+	fields := map[string]string{"case_id": id, "case_number": firstNonEmpty(d.CaseNumber, "-"),
+		"item": firstNonEmpty(d.ItemName, d.ItemCode), "note": d.Note}
 	one := func(rule, subject, phrase, text string) plan {
 		f := clone(fields)
 		f["status"], f["status_text"] = phrase, text
@@ -203,72 +224,92 @@ func (s *Service) casePlans(e events.Event, d bson.M, now time.Time) []plan {
 	case "rejected_at_intake":
 		return []plan{one(RuleCaseRejected, e.Subject, "不予受理", "不予受理")}
 	case "supplement_requested":
-		materials := strs(d, "materials")
-		p := one(RuleCaseSupplement, e.Subject+"#"+shortHash(strings.Join(materials, "|")+"|"+str(d, "note")), "需补正", "需补正材料")
-		p.fields["materials"] = firstNonEmpty(strings.Join(materials, "、"), str(d, "note"), "详见办件")
+		materials := d.Materials
+		p := one(RuleCaseSupplement, e.Subject+"#"+shortHash(strings.Join(materials, "|")+"|"+d.Note), "需补正", "需补正材料")
+		p.fields["materials"] = firstNonEmpty(strings.Join(materials, "、"), d.Note, "详见办件")
 		p.fields["deadline"] = "尽快"
-		if dl := timeOf(d, "deadline"); !dl.IsZero() {
-			p.fields["deadline"] = dl.In(shanghai).Format(showDate)
-		}
 		return []plan{p}
 	}
 	return nil
 }
 
-func paymentPlans(e events.Event, d bson.M) []plan {
-	code := firstNonEmpty(str(d, "payment_code"), strings.TrimPrefix(e.Subject, "payment:"))
-	users := strs(d, "user_ids")
-	if u := str(d, "user_id"); u != "" {
-		users = append(users, u)
-	}
-	fields := map[string]string{"payment_code": code, "amount": yuan(int64Of(d, "amount_fen")),
-		"agency": firstNonEmpty(str(d, "agency"), "政务服务"), "case_number": str(d, "case_number")}
-	switch e.Type {
-	case "payment.notice_issued":
-		due := timeOf(d, "due_at")
-		fields["due"] = "-"
-		plans := []plan{{rule: RulePaymentNotice, users: users, subject: e.Subject, fields: fields}}
-		if !due.IsZero() {
-			fields["due"] = due.In(shanghai).Format(showDate)
-			plans = append(plans, plan{rule: RulePaymentDue, users: users, subject: e.Subject, fields: fields,
-				at: due.Add(-72 * time.Hour), check: &Check{Kind: checkPaymentOpen, Ref: code}, late: true})
-		}
-		return plans
-	case "payment.succeeded":
-		fields["status"], fields["note"] = "已缴费", "感谢您的缴纳"
-		return []plan{{rule: RulePaymentPaid, users: users, subject: e.Subject, fields: fields}}
-	case "payment.receipt_issued":
-		fields["status"], fields["receipt_number"] = "已开票", str(d, "receipt_number")
-		fields["note"] = "票据号" + str(d, "receipt_number")
-		return []plan{{rule: RulePaymentReceipt, users: users, subject: e.Subject, fields: fields}}
-	case "payment.refunded":
-		fields["status"], fields["note"] = "已退费", str(d, "reason")
-		return []plan{{rule: RulePaymentRefunded, users: users, subject: e.Subject + "#" + str(d, "refund_id"), fields: fields}}
-	case "payment.duplicate_paid":
-		fields["status"], fields["note"] = "自动退款", "重复付款将原路退回"
-		return []plan{{rule: RulePaymentDuplicate, users: users, subject: e.Subject + "#" + str(d, "refund_id"), fields: fields}}
-	}
-	return nil
+func paymentFields(code string, amount payments.Fen, agency, caseNumber string) map[string]string {
+	return map[string]string{"payment_code": code, "amount": yuan(int64(amount)),
+		"agency": firstNonEmpty(agency, "政务服务"), "case_number": caseNumber}
 }
 
-func shipmentPlans(e events.Event, d bson.M) []plan {
-	user := str(d, "user_id")
-	fields := map[string]string{"shipment_id": firstNonEmpty(str(d, "shipment_id"), strings.TrimPrefix(e.Subject, "shipment:")),
-		"waybill": firstNonEmpty(str(d, "waybill_number"), "-"), "carrier": carrierName(str(d, "carrier")),
-		"case_number": str(d, "case_number"), "note": str(d, "context")}
+func noticePlans(e events.Event, d payments.NoticeIssued) []plan {
+	code := firstNonEmpty(d.PaymentCode, strings.TrimPrefix(e.Subject, "payment:"))
+	fields := paymentFields(code, d.Amount, d.Agency, d.CaseNumber)
+	fields["due"] = "-"
+	plans := []plan{{rule: RulePaymentNotice, users: d.UserIDs, subject: e.Subject, fields: fields}}
+	if !d.DueAt.IsZero() {
+		fields["due"] = d.DueAt.In(shanghai).Format(showDate)
+		plans = append(plans, plan{rule: RulePaymentDue, users: d.UserIDs, subject: e.Subject, fields: fields,
+			at: d.DueAt.Add(-72 * time.Hour), check: &Check{Kind: checkPaymentOpen, Ref: code}, late: true})
+	}
+	return plans
+}
+
+// paymentPlans maps the events of a paid notice; each tells the user who paid.
+func paymentPlans(e events.Event) ([]plan, error) {
+	subjectCode := strings.TrimPrefix(e.Subject, "payment:")
+	one := func(rule, subject, user string, fields map[string]string) []plan {
+		return []plan{{rule: rule, users: []string{user}, subject: subject, fields: fields}}
+	}
 	switch e.Type {
-	case "shipment.picked_up":
-		fields["status"] = "已揽收"
-		return []plan{{rule: RuleShipmentPickedUp, users: []string{user}, subject: e.Subject, fields: fields}}
-	case "shipment.delivered":
-		fields["status"] = "已签收"
-		return []plan{{rule: RuleShipmentDelivered, users: []string{user}, subject: e.Subject, fields: fields}}
-	case "shipment.exception":
-		fields["status"] = "异常"
+	case payments.EventSucceeded:
+		var d payments.Succeeded
+		if err := e.Decode(&d); err != nil {
+			return nil, err
+		}
+		f := paymentFields(firstNonEmpty(d.PaymentCode, subjectCode), d.Amount, "", d.CaseNumber)
+		f["status"], f["note"] = "已缴费", "感谢您的缴纳"
+		return one(RulePaymentPaid, e.Subject, d.UserID, f), nil
+	case payments.EventReceiptIssued:
+		var d payments.ReceiptIssued
+		if err := e.Decode(&d); err != nil {
+			return nil, err
+		}
+		f := paymentFields(firstNonEmpty(d.PaymentCode, subjectCode), d.Amount, "", "")
+		f["status"], f["receipt_number"], f["note"] = "已开票", d.ReceiptNumber, "票据号"+d.ReceiptNumber
+		return one(RulePaymentReceipt, e.Subject, d.UserID, f), nil
+	case payments.EventRefunded:
+		var d payments.Refunded
+		if err := e.Decode(&d); err != nil {
+			return nil, err
+		}
+		f := paymentFields(firstNonEmpty(d.PaymentCode, subjectCode), d.Amount, "", "")
+		f["status"], f["note"] = "已退费", d.Reason
+		return one(RulePaymentRefunded, e.Subject+"#"+d.RefundID, d.UserID, f), nil
+	case payments.EventDuplicatePaid:
+		var d payments.DuplicatePaid
+		if err := e.Decode(&d); err != nil {
+			return nil, err
+		}
+		f := paymentFields(firstNonEmpty(d.PaymentCode, subjectCode), d.Amount, "", d.CaseNumber)
+		f["status"], f["note"] = "自动退款", "重复付款将原路退回"
+		return one(RulePaymentDuplicate, e.Subject+"#"+d.RefundID, d.UserID, f), nil
+	}
+	return nil, nil
+}
+
+func shipmentPlans(e events.Event, d logistics.StateChanged) []plan {
+	fields := map[string]string{"shipment_id": firstNonEmpty(d.ShipmentID, strings.TrimPrefix(e.Subject, "shipment:")),
+		"waybill": firstNonEmpty(d.WaybillNumber, "-"), "carrier": carrierName(d.Carrier),
+		"case_number": d.CaseNumber, "note": d.Context}
+	one := func(rule, subject, status string) []plan {
+		fields["status"] = status
+		return []plan{{rule: rule, users: []string{d.UserID}, subject: subject, fields: fields}}
+	}
+	switch e.Type {
+	case logistics.EventPickedUp:
+		return one(RuleShipmentPickedUp, e.Subject, "已揽收")
+	case logistics.EventDelivered:
+		return one(RuleShipmentDelivered, e.Subject, "已签收")
+	case logistics.EventException:
 		fields["note"] = firstNonEmpty(fields["note"], "请联系快递公司")
-		at := timeOf(d, "at")
-		return []plan{{rule: RuleShipmentException, users: []string{user},
-			subject: e.Subject + "@" + strconv.FormatInt(at.UnixMilli(), 10), fields: fields}}
+		return one(RuleShipmentException, e.Subject+"@"+strconv.FormatInt(d.At.UnixMilli(), 10), "异常")
 	}
 	return nil
 }
@@ -291,65 +332,6 @@ func (s *Service) ScheduleLicenseReminders(ctx context.Context, userID, licenseI
 		}
 	}
 	return nil
-}
-
-// --- small readers of event data ---
-
-func str(d bson.M, k string) string {
-	switch v := d[k].(type) {
-	case string:
-		return v
-	case nil:
-		return ""
-	default:
-		return fmt.Sprint(v)
-	}
-}
-
-func strs(d bson.M, k string) []string {
-	var out []string
-	switch v := d[k].(type) {
-	case bson.A:
-		for _, x := range v {
-			if s, ok := x.(string); ok && s != "" {
-				out = append(out, s)
-			}
-		}
-	case []any:
-		for _, x := range v {
-			if s, ok := x.(string); ok && s != "" {
-				out = append(out, s)
-			}
-		}
-	}
-	return out
-}
-
-func timeOf(d bson.M, k string) time.Time {
-	switch v := d[k].(type) {
-	case bson.DateTime:
-		return v.Time().UTC()
-	case time.Time:
-		return v.UTC()
-	case string:
-		t, err := time.Parse(time.RFC3339, v)
-		if err == nil {
-			return t.UTC()
-		}
-	}
-	return time.Time{}
-}
-
-func int64Of(d bson.M, k string) int64 {
-	switch v := d[k].(type) {
-	case int64:
-		return v
-	case int32:
-		return int64(v)
-	case float64:
-		return int64(v)
-	}
-	return 0
 }
 
 // yuan formats fen as "¥12.50" (WeChat's amount type accepts it).
