@@ -38,7 +38,7 @@ const demoSeedID = "seed:demo:v1"
 // never to the repository). Citizens need no seeding: the sandbox logs anyone
 // in with a "test:<name>" code. Later capabilities add their demo data here.
 func (a *App) seedDemo(ctx context.Context) ([]demoAccount, error) {
-	meta := a.db.Collection("meta")
+	meta := mongox.C(a.db, "meta")
 	file := filepath.Join(a.cfg.DataDir, "demo-accounts.txt")
 	var out []demoAccount
 	for _, s := range demoStaff {
