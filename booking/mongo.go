@@ -47,6 +47,7 @@ func NewMongoStore(db *mongo.Database) *MongoStore {
 func (s *MongoStore) EnsureIndexes(ctx context.Context) error {
 	if err := s.bookings.EnsureIndexes(ctx,
 		mongo.IndexModel{Keys: bson.D{{Key: "user_id", Value: 1}, {Key: "_id", Value: -1}}},
+		mongo.IndexModel{Keys: bson.D{{Key: "case_id", Value: 1}, {Key: "_id", Value: -1}}}, // a case's file
 		mongo.IndexModel{Keys: bson.D{{Key: "status", Value: 1}, {Key: "slot_end", Value: 1}}},
 		mongo.IndexModel{Keys: bson.D{{Key: "check_in_code", Value: 1}}, Options: options.Index().SetUnique(true)},
 		mongo.IndexModel{Keys: bson.D{{Key: "number", Value: 1}}, Options: options.Index().SetUnique(true)},

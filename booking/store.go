@@ -66,6 +66,8 @@ type Store interface {
 	// ListByUser lists a user's bookings newest first, with ids below before
 	// ("" = from the newest) and an optional status.
 	ListByUser(ctx context.Context, userID string, status Status, before string, limit int) ([]*Booking, error)
+	// ListByCase lists the bookings made for a case, newest first.
+	ListByCase(ctx context.Context, caseID string, limit int) ([]*Booking, error)
 	// ConfirmedEndedBefore lists confirmed bookings whose slot ended before t.
 	ConfirmedEndedBefore(ctx context.Context, t time.Time, limit int) ([]*Booking, error)
 

@@ -40,6 +40,7 @@ func NewMongoStore(db *mongo.Database) *MongoStore {
 func (s *MongoStore) EnsureIndexes(ctx context.Context) error {
 	return s.shipments.EnsureIndexes(ctx,
 		mongo.IndexModel{Keys: bson.D{{Key: "case_id", Value: 1}, {Key: "created_at", Value: 1}}},
+		mongo.IndexModel{Keys: bson.D{{Key: "user_id", Value: 1}, {Key: "state", Value: 1}}}, // the home screen's parcels
 		mongo.IndexModel{Keys: bson.D{{Key: "state", Value: 1}, {Key: "last_checked_at", Value: 1}}},
 		mongo.IndexModel{Keys: bson.D{{Key: "updated_at", Value: 1}}},
 	)

@@ -26,6 +26,9 @@ type Store interface {
 	Touch(ctx context.Context, id string, at time.Time) error
 	// ShipmentsOfCase lists a case's shipments, oldest first.
 	ShipmentsOfCase(ctx context.Context, caseID string) ([]*Shipment, error)
+	// ActiveOfUser lists the user's shipments that are not final, most
+	// recently changed first.
+	ActiveOfUser(ctx context.Context, userID string, limit int) ([]*Shipment, error)
 	// DueForPoll lists shipments with a waybill, not final, whose
 	// last_checked_at is before checkedBefore, least recently checked first.
 	DueForPoll(ctx context.Context, checkedBefore time.Time, limit int) ([]*Shipment, error)

@@ -47,6 +47,14 @@ type Store interface {
 	MarkRead(ctx context.Context, userID, publicID string, now time.Time) (*Message, error)
 	// Failed returns up to limit failed messages after c, newest first.
 	Failed(ctx context.Context, c PageCursor, limit int) ([]Message, error)
+	// About returns up to limit of the user's messages, not cancelled, whose
+	// subject is one of subjects or derived from one, newest first.
+	About(ctx context.Context, userID string, subjects []string, limit int) ([]Message, error)
+	// UnreadIDs returns the ids of up to limit of the user's unread inbox
+	// messages, newest first.
+	UnreadIDs(ctx context.Context, userID string, limit int) ([]string, error)
+	// MessagesByID returns the messages with ids, newest first.
+	MessagesByID(ctx context.Context, ids []string) ([]Message, error)
 
 	// Settings returns the user's preferences and whether any were stored.
 	Settings(ctx context.Context, userID string) (Settings, bool, error)
