@@ -52,6 +52,7 @@ func (s *MongoStore) EnsureIndexes(ctx context.Context) error {
 		mongo.IndexModel{Keys: bson.D{{Key: "check_in_code", Value: 1}}, Options: options.Index().SetUnique(true)},
 		mongo.IndexModel{Keys: bson.D{{Key: "number", Value: 1}}, Options: options.Index().SetUnique(true)},
 		mongo.IndexModel{Keys: bson.D{{Key: "updated_at", Value: 1}}}, // the self-check's recent writes
+		hallDayIndex, // a hall's day on the clerks' screen
 	); err != nil {
 		return err
 	}

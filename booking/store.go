@@ -68,6 +68,8 @@ type Store interface {
 	ListByUser(ctx context.Context, userID string, status Status, before string, limit int) ([]*Booking, error)
 	// ListByCase lists the bookings made for a case, newest first.
 	ListByCase(ctx context.Context, caseID string, limit int) ([]*Booking, error)
+	// ListByHallDay lists a hall's bookings whose slot starts on day, in slot order.
+	ListByHallDay(ctx context.Context, hallID string, day workdays.Date, limit int) ([]*Booking, error)
 	// ConfirmedEndedBefore lists confirmed bookings whose slot ended before t.
 	ConfirmedEndedBefore(ctx context.Context, t time.Time, limit int) ([]*Booking, error)
 
