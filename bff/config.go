@@ -140,6 +140,9 @@ type Config struct {
 	// OutboxRelayOff stops this process from relaying outbox events (crash
 	// tests: the work is abandoned between the state write and the relay).
 	OutboxRelayOff bool
+	// MergeStopAfterSteps stops person merges in this process after that
+	// many steps (crash tests; 0 = off): see identity.MergeOptions.
+	MergeStopAfterSteps int
 
 	// The case poller asks the province about cases not synced for
 	// CasePollStaleAfter, every CasePollEvery (a safety net for lost callbacks).

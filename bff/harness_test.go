@@ -69,6 +69,8 @@ type server struct {
 	http   *http.Client
 	spec   *openapi3.T
 	router routers.Router
+	// zhang is the WeChat name verified as 张三 here (one holder per identity).
+	zhang string
 }
 
 type option func(*bff.Config)

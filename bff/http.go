@@ -124,6 +124,13 @@ func (a *App) buildHTTP() (*fiber.App, error) {
 	api.Get("/me/licenses", append(signedIn(public...), me.Licenses)...)
 	api.Get("/me/licenses/:id", append(signedIn(public...), me.License)...)
 	api.Get("/staff/licenses/verify", append(signedIn(identity.RoleStaff, identity.RoleAdmin), me.CheckLicense)...)
+	lg := &handlers.Logins{Svc: a.identity, BodyLimit: cfg.JSONBodyLimit}
+	api.Get("/me/logins", append(signedIn(public...), lg.List)...)
+	// Each link spends a one-time proof (an SMS code, a WeChat code): limited like logins.
+	api.Post("/me/logins/wechat-phone", append(signedIn(public...), loginLimit, lg.LinkWeChatPhone)...)
+	api.Post("/me/logins/sms", append(signedIn(public...), loginLimit, lg.LinkSMS)...)
+	api.Post("/me/logins/wechat", append(signedIn(public...), loginLimit, lg.LinkWeChat)...)
+	api.Delete("/me/logins/:id", append(signedIn(public...), lg.Unlink)...)
 
 	cs := &handlers.Cases{Svc: a.cases, Blobs: materialBlobs{a.blobs}, Calendar: a.calendar.Times(), BodyLimit: cfg.JSONBodyLimit,
 		Reveal:  func(enc string) string { v, _ := a.pii.DecryptField("query_password", enc); return v },

@@ -61,6 +61,7 @@ func (a *App) buildServices(ctx context.Context, sec secrets) error {
 
 	a.identity = identity.NewService(identity.Defaults(), identity.Deps{
 		Users: users, Sessions: store, Codes: store, Staff: store, Tokens: tokens,
+		Logins: store, Merges: store, Claims: store, WeChatPhone: wechatPhone{mp: mp},
 		WeChat:      wechatLogin{mp: mp},
 		SMS:         smsCodeSender{sms: sms, template: a.cfg.SMSTemplateLogin},
 		PII:         protector,
@@ -111,6 +112,7 @@ func (a *App) buildServices(ctx context.Context, sec secrets) error {
 	a.registerPaymentJobs()
 	a.registerLogisticsJobs()
 	a.jobs.Register(notify.JobSend, a.notify.Dispatch)
+	a.wireMerges()
 	return nil
 }
 

@@ -31,4 +31,14 @@ var (
 	ErrWeakPassword      = apperr.New(apperr.KindInvalid, "AUTH_PASSWORD_WEAK", "密码至少12位，且须包含字母和数字")
 
 	ErrUserNotFound = apperr.New(apperr.KindNotFound, "USER_NOT_FOUND", "用户不存在")
+
+	// Linked logins (one person, several logins).
+	ErrLoginNotFound    = apperr.New(apperr.KindNotFound, "LOGIN_NOT_FOUND", "未找到该登录方式")
+	ErrLastLogin        = apperr.New(apperr.KindConflict, "LOGIN_LAST_ONE", "至少需要保留一种登录方式")
+	ErrLoginInUse       = apperr.New(apperr.KindConflict, "LOGIN_IN_USE", "不能解除本次登录所用的方式，请用其他方式登录后再解除")
+	ErrLoginProof       = apperr.New(apperr.KindInvalid, "LOGIN_PROOF_INVALID", "验证未通过，请重新获取验证码或重新授权")
+	ErrLinkOtherPerson  = apperr.New(apperr.KindConflict, "LOGIN_LINK_OTHER_PERSON", "该登录方式所属账号已实名认证为另一个人，不能关联")
+	ErrLinkNotPublic    = apperr.New(apperr.KindForbidden, "LOGIN_LINK_NOT_ALLOWED", "该账号不能关联手机号或微信")
+	ErrMergeInProgress  = apperr.New(apperr.KindConflict, "ACCOUNT_MERGE_IN_PROGRESS", "账号正在合并，请稍后再试")
+	ErrPhoneNotMainland = apperr.New(apperr.KindInvalid, "AUTH_PHONE_NOT_MAINLAND", "暂只支持中国大陆手机号")
 )

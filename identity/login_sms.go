@@ -110,8 +110,9 @@ func randomCode() string {
 	return fmt.Sprintf("%06d", n.Int64())
 }
 
-// LoginSMS logs an app user in with the code sent to phone; a new phone gets
-// a new citizen account. Each wrong code counts against SMSMaxTries, and a
+// LoginSMS logs an app user in with the code sent to phone; the phone's
+// person (whichever login created it or linked the phone), or a new citizen
+// for a new phone. Each wrong code counts against SMSMaxTries, and a
 // right code works once. Returns ErrPhoneInvalid, ErrSMSCodeFormat,
 // ErrSMSCodeInvalid, ErrSMSCodeExpired or ErrSMSCodeExhausted.
 func (s *Service) LoginSMS(ctx context.Context, phone, code string) (*Session, error) {
@@ -125,21 +126,17 @@ func (s *Service) LoginSMS(ctx context.Context, phone, code string) (*Session, e
 		return nil, err
 	}
 	now := s.clock()
-	enc, err := s.pii.EncryptField("phone", phone)
+	ref, err := s.phoneLogin(phone, ViaLogin, now)
 	if err != nil {
 		return nil, err
 	}
-	bidx := s.pii.Index("phone", phone)
-	candidate := &User{
-		ID: newID("u_"), Kind: KindPublic, Roles: []Role{RoleCitizen},
-		PhoneEnc: enc, PhoneIndex: bidx, PhoneMasked: pii.MaskPhone(phone),
-		CreatedAt: now, UpdatedAt: now, Version: 1,
-	}
-	u, _, err := s.users.EnsureUserForKey(ctx, "phone:"+bidx, candidate)
+	candidate := &User{ID: newID("u_"), Kind: KindPublic, Roles: []Role{RoleCitizen}, CreatedAt: now, UpdatedAt: now, Version: 1}
+	candidate.addLogin(ref)
+	u, err := s.enter(ctx, ref, candidate)
 	if err != nil {
 		return nil, err
 	}
-	return s.startSession(ctx, u)
+	return s.startSession(ctx, u, ref.ID())
 }
 
 func (s *Service) checkCode(ctx context.Context, phone, code string) error {

@@ -52,7 +52,7 @@ func (s *Service) LoginStaff(ctx context.Context, username, password string) (*S
 	if err != nil {
 		return nil, err
 	}
-	return s.startSession(ctx, u)
+	return s.startSession(ctx, u, "")
 }
 
 func lockedError(until time.Time) error {

@@ -22,6 +22,8 @@ type MongoStore struct {
 	refresh  *mongox.Collection
 	smsCodes *mongox.Collection
 	staff    *mongox.Collection
+	merges   *mongox.Collection
+	claims   *mongox.Collection
 }
 
 // NewMongoStore uses the identity collections of db.
@@ -33,6 +35,8 @@ func NewMongoStore(db *mongo.Database) *MongoStore {
 		refresh:  mongox.C(db, "refresh_tokens"),
 		smsCodes: mongox.C(db, "sms_codes"),
 		staff:    mongox.C(db, "staff_credentials"),
+		merges:   mongox.C(db, MergesCollection),
+		claims:   mongox.C(db, ClaimsCollection),
 	}
 }
 
@@ -42,8 +46,22 @@ func (s *MongoStore) EnsureIndexes(ctx context.Context) error {
 	if _, err := s.refresh.Indexes().CreateOne(ctx, mongo.IndexModel{Keys: bson.D{{Key: "expires_at", Value: 1}}}); err != nil {
 		return err
 	}
-	_, err := s.families.Indexes().CreateOne(ctx, mongo.IndexModel{Keys: bson.D{{Key: "expires_at", Value: 1}}})
-	return err
+	if _, err := s.families.Indexes().CreateOne(ctx, mongo.IndexModel{Keys: bson.D{{Key: "expires_at", Value: 1}}}); err != nil {
+		return err
+	}
+	// A merge moves keys, sessions and refresh tokens by owner; a login's
+	// sessions are revoked when it is unlinked.
+	for _, c := range []*mongox.Collection{s.userKeys, s.families, s.refresh} {
+		if err := c.EnsureIndexes(ctx, mongo.IndexModel{Keys: bson.D{{Key: "user_id", Value: 1}}}); err != nil {
+			return err
+		}
+	}
+	if err := s.users.EnsureIndexes(ctx, mongo.IndexModel{Keys: bson.D{{Key: "id_number_bidx", Value: 1}}}); err != nil {
+		return err
+	}
+	return s.merges.EnsureIndexes(ctx,
+		mongo.IndexModel{Keys: bson.D{{Key: "survivor", Value: 1}}},
+		mongo.IndexModel{Keys: bson.D{{Key: "absorbed", Value: 1}}})
 }
 
 type userKey struct {
@@ -184,6 +202,26 @@ func (s *MongoStore) RevokeFamily(ctx context.Context, id, reason string, at tim
 		bson.D{{Key: "_id", Value: id}, {Key: "revoked_at", Value: nil}},
 		bson.D{{Key: "$set", Value: bson.D{{Key: "revoked_at", Value: at}, {Key: "revoke_reason", Value: reason}}}})
 	return err
+}
+
+// LoginFamilies implements SessionStore.
+func (s *MongoStore) LoginFamilies(ctx context.Context, userID, login string) ([]string, error) {
+	cur, err := s.families.Find(ctx, bson.D{{Key: "user_id", Value: userID}, {Key: "login", Value: login}, {Key: "revoked_at", Value: nil}},
+		options.Find().SetProjection(bson.D{{Key: "_id", Value: 1}}))
+	if err != nil {
+		return nil, err
+	}
+	var docs []struct {
+		ID string `bson:"_id"`
+	}
+	if err := cur.All(ctx, &docs); err != nil {
+		return nil, err
+	}
+	out := make([]string, len(docs))
+	for i, d := range docs {
+		out[i] = d.ID
+	}
+	return out, nil
 }
 
 // InsertRefresh implements SessionStore.

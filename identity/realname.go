@@ -43,8 +43,12 @@ var namePattern = regexp.MustCompile(`^\p{Han}[\p{Han}·]{0,18}\p{Han}$`)
 // encrypted with a blind index and a masked copy. Repeating it with the same
 // person is harmless; another person is refused.
 //
+// An ID number has one holder: verifying it for a second person is refused
+// (REALNAME_HELD_BY_OTHER_ACCOUNT: sign in with that account, or link it).
+//
 // Returns REQUEST_INVALID (fields name / id_number), REALNAME_MISMATCH,
-// REALNAME_ALREADY_VERIFIED, REALNAME_NOT_FOR_STAFF, or the province's
+// REALNAME_ALREADY_VERIFIED, REALNAME_HELD_BY_OTHER_ACCOUNT,
+// REALNAME_NOT_FOR_STAFF, ACCOUNT_MERGE_IN_PROGRESS, or the province's
 // PROVINCE_UNAVAILABLE / PROVINCE_TIMEOUT.
 func (s *Service) VerifyRealName(ctx context.Context, p *Principal, name, idNumber string) (*User, error) {
 	name = strings.TrimSpace(name)
@@ -59,12 +63,16 @@ func (s *Service) VerifyRealName(ctx context.Context, p *Principal, name, idNumb
 	if len(fields) > 0 {
 		return nil, apperr.InvalidInput.WithFields(fields...)
 	}
-	u, err := s.users.UserByID(ctx, p.UserID)
+	u, err := s.person(ctx, p.UserID)
 	if err != nil {
 		return nil, err
 	}
 	if u.Kind == KindStaff {
 		return nil, ErrStaffNoRealName
+	}
+	if u.MergeLock != "" {
+		// A merge decides now whose identity the person takes.
+		return nil, ErrMergeInProgress
 	}
 	bidx := s.pii.Index("id_number", idNumber)
 	if u.RealNameVerified {
@@ -72,6 +80,14 @@ func (s *Service) VerifyRealName(ctx context.Context, p *Principal, name, idNumb
 			return u, nil
 		}
 		return nil, ErrRealNameOther
+	}
+	// One person per identity: refused before asking the province when
+	// someone holds it already (the claim below decides under races).
+	if h, err := s.otherHolder(ctx, u, bidx); err != nil {
+		return nil, err
+	} else if h != nil {
+		s.log.Info("real-name refused: identity held by another person", "user_id", u.ID, "holder", h.ID)
+		return nil, heldByOther(h)
 	}
 	res, err := s.province.VerifyRealName(ctx, name, idNumber)
 	if err != nil {
@@ -87,6 +103,9 @@ func (s *Service) VerifyRealName(ctx context.Context, p *Principal, name, idNumb
 	}
 	idEnc, err := s.pii.EncryptField("id_number", idNumber)
 	if err != nil {
+		return nil, err
+	}
+	if err := s.claimIdentity(ctx, u, bidx); err != nil {
 		return nil, err
 	}
 	return s.updateUser(ctx, u.ID, func(u *User) error {
@@ -127,7 +146,7 @@ func (s *Service) BindCompany(ctx context.Context, p *Principal, uscc string) (*
 	if err := pii.ValidateUSCC(uscc); err != nil {
 		return nil, apperr.InvalidInput.WithFields(apperr.Field("uscc", "USCC_INVALID", err.Error()))
 	}
-	u, err := s.users.UserByID(ctx, p.UserID)
+	u, err := s.person(ctx, p.UserID)
 	if err != nil {
 		return nil, err
 	}
@@ -209,7 +228,7 @@ type HeldLicense struct {
 // Licenses lists the caller's e-licences: their own (by ID number) and their
 // companies' (by USCC). Returns REALNAME_REQUIRED or the province's errors.
 func (s *Service) Licenses(ctx context.Context, p *Principal) ([]HeldLicense, error) {
-	u, err := s.users.UserByID(ctx, p.UserID)
+	u, err := s.person(ctx, p.UserID)
 	if err != nil {
 		return nil, err
 	}
@@ -289,7 +308,7 @@ type Applicant struct {
 
 // ApplicantOf returns the verified identity of userID. Returns REALNAME_REQUIRED.
 func (s *Service) ApplicantOf(ctx context.Context, userID string) (Applicant, error) {
-	u, err := s.users.UserByID(ctx, userID)
+	u, err := s.person(ctx, userID)
 	if err != nil {
 		return Applicant{}, err
 	}

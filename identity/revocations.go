@@ -2,6 +2,7 @@ package identity
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -9,8 +10,9 @@ import (
 	"zwfw/platform/redisx"
 )
 
-// RedisRevocations implements Revocations with one short-lived key per
-// revoked session (only as long as its access tokens can live).
+// RedisRevocations implements Revocations with short-lived keys: one per
+// revoked session and one per merged person, each only as long as access
+// tokens that need it can live.
 type RedisRevocations struct {
 	rdb  redis.UniversalClient
 	keys redisx.Keys
@@ -26,8 +28,23 @@ func (r *RedisRevocations) Revoke(ctx context.Context, sessionID string, ttl tim
 	return r.rdb.Set(ctx, r.keys.Key("revoked", sessionID), 1, ttl).Err()
 }
 
-// IsRevoked implements Revocations.
-func (r *RedisRevocations) IsRevoked(ctx context.Context, sessionID string) (bool, error) {
-	n, err := r.rdb.Exists(ctx, r.keys.Key("revoked", sessionID)).Result()
-	return n > 0, err
+// Alias implements Revocations.
+func (r *RedisRevocations) Alias(ctx context.Context, from, to string, ttl time.Duration) error {
+	return r.rdb.Set(ctx, r.keys.Key("merged", from), to, ttl).Err()
+}
+
+// Check implements Revocations in one round trip (a pipeline: the two keys
+// may live on different cluster nodes).
+func (r *RedisRevocations) Check(ctx context.Context, sessionID, userID string) (bool, string, error) {
+	pipe := r.rdb.Pipeline()
+	revoked := pipe.Exists(ctx, r.keys.Key("revoked", sessionID))
+	merged := pipe.Get(ctx, r.keys.Key("merged", userID))
+	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+		return false, "", err
+	}
+	to, err := merged.Result()
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return false, "", err
+	}
+	return revoked.Val() > 0, to, nil
 }

@@ -2,10 +2,10 @@ package identity
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 	"time"
-
-	"errors"
 )
 
 // Config holds the identity rules; Defaults gives the documented values.
@@ -61,12 +61,18 @@ type Protector interface {
 	Index(field, value string) string
 }
 
-// Revocations remembers revoked sessions for the lifetime of their access
-// tokens, so logout takes effect before the tokens expire. It is a speed-up
-// held in Redis: the session family in MongoDB is the truth for refreshes.
+// Revocations remembers, for the lifetime of access tokens, revoked
+// sessions (so logout takes effect before the tokens expire) and merged
+// persons (so a merged person's tokens act for the survivor). It is a
+// speed-up held in Redis: session families and users in MongoDB are the
+// truth for refreshes and look-ups.
 type Revocations interface {
 	Revoke(ctx context.Context, sessionID string, ttl time.Duration) error
-	IsRevoked(ctx context.Context, sessionID string) (bool, error)
+	// Alias makes tokens naming person from act for person to, for ttl.
+	Alias(ctx context.Context, from, to string, ttl time.Duration) error
+	// Check reports whether the session was revoked and whom userID was
+	// merged into ("" when not), in one round trip.
+	Check(ctx context.Context, sessionID, userID string) (revoked bool, mergedInto string, err error)
 }
 
 // Service is the identity business API, called by the HTTP handlers.
@@ -82,8 +88,14 @@ type Service struct {
 	pii      Protector
 	revoked  Revocations
 	province Province
-	log      *slog.Logger
-	now      func() time.Time
+	logins   LoginStore
+	merges   MergeStore
+	claims   ClaimStore
+	wxPhone  WeChatPhone
+	merge    MergeOptions
+	mergeHook
+	log *slog.Logger
+	now func() time.Time
 }
 
 // Deps are the collaborators of a Service.
@@ -98,6 +110,10 @@ type Deps struct {
 	PII         Protector
 	Revocations Revocations
 	Province    Province
+	Logins      LoginStore
+	Merges      MergeStore
+	Claims      ClaimStore
+	WeChatPhone WeChatPhone
 	Logger      *slog.Logger
 	Now         func() time.Time
 }
@@ -112,6 +128,7 @@ func NewService(cfg Config, d Deps) *Service {
 	}
 	return &Service{cfg: cfg, users: d.Users, sessions: d.Sessions, codes: d.Codes, staff: d.Staff,
 		tokens: d.Tokens, wechat: d.WeChat, sms: d.SMS, pii: d.PII, revoked: d.Revocations, province: d.Province,
+		logins: d.Logins, merges: d.Merges, claims: d.Claims, wxPhone: d.WeChatPhone,
 		log: d.Logger, now: d.Now}
 }
 
@@ -124,27 +141,74 @@ func (s *Service) Authenticate(ctx context.Context, accessToken string) (*Princi
 	if err != nil {
 		return nil, err
 	}
-	if s.revoked != nil {
-		revoked, err := s.revoked.IsRevoked(ctx, p.SessionID)
-		if err != nil {
-			// Redis down: the token stays valid until it expires (at most AccessTTL).
-			s.log.Warn("revocation check unavailable", "err", err)
-		} else if revoked {
-			return nil, ErrSessionRevoked
-		}
+	if s.revoked == nil {
+		return p, nil
+	}
+	revoked, mergedInto, err := s.revoked.Check(ctx, p.SessionID, p.UserID)
+	switch {
+	case err != nil:
+		// Redis down: the token stays valid until it expires (at most
+		// AccessTTL), and a merged person's token acts for that person's
+		// id, which look-ups follow to the survivor; the merge's late
+		// sweep moves what is written under it meanwhile.
+		s.log.Warn("revocation check unavailable", "err", err)
+	case revoked:
+		return nil, ErrSessionRevoked
+	case mergedInto != "":
+		p.UserID = s.survivorOf(ctx, p.SessionID, mergedInto)
 	}
 	return p, nil
 }
 
-// Me returns the caller's user record. Returns ErrUserNotFound if the user is gone.
-func (s *Service) Me(ctx context.Context, p *Principal) (*User, error) {
-	return s.users.UserByID(ctx, p.UserID)
+// survivorOf follows merge aliases from id (a survivor merged again within
+// a token's lifetime); on a Redis error it stops where it is.
+func (s *Service) survivorOf(ctx context.Context, sessionID, id string) string {
+	for range maxMergeChain {
+		_, next, err := s.revoked.Check(ctx, sessionID, id)
+		if err != nil || next == "" {
+			return id
+		}
+		id = next
+	}
+	return id
 }
 
-// startSession opens a new session family for u and issues its first tokens.
-func (s *Service) startSession(ctx context.Context, u *User) (*Session, error) {
+// Me returns the caller's user record (the survivor's, for a merged
+// person). Returns ErrUserNotFound if the user is gone.
+func (s *Service) Me(ctx context.Context, p *Principal) (*User, error) {
+	return s.person(ctx, p.UserID)
+}
+
+// Person returns the user userID names, following merges to the survivor.
+// Returns ErrUserNotFound.
+func (s *Service) Person(ctx context.Context, userID string) (*User, error) {
+	return s.person(ctx, userID)
+}
+
+// maxMergeChain bounds how many merges a look-up follows.
+const maxMergeChain = 8
+
+// person reads the user id names, following merges: a merged person's id
+// keeps working and leads to the survivor.
+func (s *Service) person(ctx context.Context, id string) (*User, error) {
+	for range maxMergeChain {
+		u, err := s.users.UserByID(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if u.MergedInto == "" {
+			return u, nil
+		}
+		id = u.MergedInto
+	}
+	return nil, fmt.Errorf("identity: merges of %s go on for more than %d persons", id, maxMergeChain)
+}
+
+// startSession opens a new session family for u, signed in with the login
+// of public id login ("" for staff), and issues its first tokens.
+func (s *Service) startSession(ctx context.Context, u *User, login string) (*Session, error) {
 	now := s.clock()
-	fam := &SessionFamily{ID: newID("sf_"), UserID: u.ID, CreatedAt: now, ExpiresAt: now.Add(s.cfg.RefreshTTL)}
+	fam := &SessionFamily{ID: newID("sf_"), UserID: u.ID, Login: login, CreatedAt: now, ExpiresAt: now.Add(s.cfg.RefreshTTL)}
 	if err := s.sessions.CreateFamily(ctx, fam); err != nil {
 		return nil, err
 	}
@@ -201,7 +265,8 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string) (*Session, e
 	if fam.RevokedAt != nil {
 		return nil, ErrSessionRevoked
 	}
-	u, err := s.users.UserByID(ctx, t.UserID)
+	// A merged person's refresh tokens go on for the survivor.
+	u, err := s.person(ctx, t.UserID)
 	if err != nil {
 		return nil, err
 	}

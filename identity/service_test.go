@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"go.mongodb.org/mongo-driver/v2/mongo"
+
 	"zwfw/apperr"
 	"zwfw/identity"
 	"zwfw/pii"
@@ -82,6 +84,11 @@ type harness struct {
 	wx    *fakeWeChat
 	clock *clock
 	store *identity.MongoStore
+	// wxPhone answers getPhoneNumber codes; db is the test database.
+	wxPhone *fakeWeChatPhone
+	db      *mongo.Database
+	pii     protector
+	users   *identity.UserCache
 }
 
 func newHarness(t *testing.T) *harness {
@@ -101,12 +108,16 @@ func newHarness(t *testing.T) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &harness{sms: &fakeSMS{codes: map[string]string{}}, wx: &fakeWeChat{}, clock: clk, store: store}
+	h := &harness{sms: &fakeSMS{codes: map[string]string{}}, wx: &fakeWeChat{}, clock: clk, store: store,
+		wxPhone: &fakeWeChatPhone{codes: map[string]string{}}, db: db,
+		pii: protector{c: cipher, b: pii.NewBlindIndex([]byte("blind-index-key-0123456789abcdef"))}}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	h.users = identity.NewUserCache(store, rdb, keys, time.Minute, log)
 	h.svc = identity.NewService(identity.Defaults(), identity.Deps{
-		Users: identity.NewUserCache(store, rdb, keys, time.Minute, log), Sessions: store, Codes: store, Staff: store,
+		Users: h.users, Sessions: store, Codes: store, Staff: store,
+		Logins: store, Merges: store, Claims: store, WeChatPhone: h.wxPhone, Province: fakeProvince{},
 		Tokens: tokens, WeChat: h.wx, SMS: h.sms,
-		PII:         protector{c: cipher, b: pii.NewBlindIndex([]byte("blind-index-key-0123456789abcdef"))},
+		PII:         h.pii,
 		Revocations: identity.NewRedisRevocations(rdb, keys), Logger: log, Now: clk.now,
 	})
 	return h

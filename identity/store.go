@@ -38,8 +38,11 @@ type RefreshToken struct {
 // SessionFamily is one login: every refresh token descended from it shares
 // its id, and revoking it ends them all.
 type SessionFamily struct {
-	ID        string     `bson:"_id"`
-	UserID    string     `bson:"user_id"`
+	ID     string `bson:"_id"`
+	UserID string `bson:"user_id"`
+	// Login is the public id of the login the session was opened with
+	// ("" for staff): unlinking that login ends its sessions.
+	Login     string     `bson:"login,omitempty"`
 	CreatedAt time.Time  `bson:"created_at"`
 	ExpiresAt time.Time  `bson:"expires_at"`
 	RevokedAt *time.Time `bson:"revoked_at"`
@@ -51,6 +54,9 @@ type SessionStore interface {
 	CreateFamily(ctx context.Context, f *SessionFamily) error
 	Family(ctx context.Context, id string) (*SessionFamily, error)
 	RevokeFamily(ctx context.Context, id, reason string, at time.Time) error
+	// LoginFamilies lists the live session families of userID opened with
+	// the login (public id).
+	LoginFamilies(ctx context.Context, userID, login string) ([]string, error)
 	InsertRefresh(ctx context.Context, t *RefreshToken) error
 	// UseRefresh atomically marks an unused token used and returns it. When the
 	// token exists but was used before, it returns the token and ErrRefreshReused;

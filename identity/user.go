@@ -65,7 +65,16 @@ type User struct {
 	// Companies the user may act for (business role).
 	Companies []Company `bson:"companies,omitempty"`
 	// Halls a staff member works at (hall staff check citizens in only there).
-	Halls       []string  `bson:"halls,omitempty"`
+	Halls []string `bson:"halls,omitempty"`
+	// Logins are the ways a public user (a person) signs in; the truth for
+	// "which logins a person holds" (user_keys only leads a key to its person).
+	Logins []Login `bson:"logins,omitempty"`
+	// MergedInto is set on a person merged into another: every look-up of
+	// this id follows it to the survivor.
+	MergedInto string `bson:"merged_into,omitempty"`
+	// MergeLock names the merge this person takes part in; no other merge,
+	// link or unlink touches the person meanwhile.
+	MergeLock   string    `bson:"merge_lock,omitempty"`
 	CreatedAt   time.Time `bson:"created_at"`
 	UpdatedAt   time.Time `bson:"updated_at"`
 	LastLoginAt time.Time `bson:"last_login_at,omitempty"`
