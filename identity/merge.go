@@ -480,6 +480,9 @@ func (s *Service) finishMerge(ctx context.Context, m *Merge) error {
 	if err := s.merges.FinishMerge(ctx, m.ID, MergeDone, now); err != nil {
 		return err
 	}
+	if rec, err := s.merges.Merge(ctx, m.ID); err == nil && rec != nil {
+		m = rec // with the steps this run recorded
+	}
 	moved := make([]any, 0, 2*len(m.Steps))
 	for _, st := range m.Steps {
 		moved = append(moved, st.Name, st.Moved)
