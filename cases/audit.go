@@ -22,17 +22,21 @@ type Operator struct {
 }
 
 // AuditEntry is one hotline look-up: who, when, why (the call's ticket),
-// what was asked (masked) and which cases were shown.
+// what was asked (masked) and which cases were shown. The staff console
+// also writes the opening of a case (query type "open", the case number)
+// and the reveal of one personal datum ("reveal", the field's key, with the
+// operator's reason; never the value).
 type AuditEntry struct {
 	ID           string    `bson:"_id"`
 	At           time.Time `bson:"at"`
 	OperatorID   string    `bson:"operator_id"`
 	OperatorName string    `bson:"operator_name,omitempty"`
 	Ticket       string    `bson:"ticket"`
-	QueryType    string    `bson:"query_type"` // number | phone | id_number | uscc
+	QueryType    string    `bson:"query_type"` // number | phone | id_number | uscc | open | reveal
 	Query        string    `bson:"query"`      // masked
 	CaseIDs      []string  `bson:"case_ids"`
 	IP           string    `bson:"ip,omitempty"`
+	Reason       string    `bson:"reason,omitempty"` // why a field was revealed
 }
 
 // AuditFilter selects audit entries for admins.
