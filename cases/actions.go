@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -199,12 +198,6 @@ func (s *Service) Withdraw(ctx context.Context, ownerID, caseID, reason string) 
 	return s.applyAnswer(ctx, c, pc, StatusWithdrawn, "申请人撤回："+claim.Note)
 }
 
-// Evaluation levels of the national 好差评 scheme.
-var evaluationLabels = map[int]string{5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意"}
-
-// LowRatingReasons are the reasons an applicant picks for a level 1-2 rating.
-var LowRatingReasons = []string{"办事流程繁琐", "办理时间过长", "材料要求不清楚", "多次跑动", "工作人员态度不好", "系统操作不便", "其他"}
-
 // ErrEvaluation is returned for an evaluation that does not follow the rules.
 var ErrEvaluation = apperr.New(apperr.KindInvalid, "EVALUATION_INVALID", "评价内容不符合要求")
 
@@ -212,29 +205,30 @@ var ErrEvaluation = apperr.New(apperr.KindInvalid, "EVALUATION_INVALID", "评价
 var ErrEvaluated = apperr.New(apperr.KindConflict, "EVALUATION_EXISTS", "该办件已评价，每个办件只能评价一次")
 
 // Evaluate records the applicant's 好差评 of a finished case, once, and
-// queues its report to the province. Levels 1-2 need at least one reason
-// from LowRatingReasons (bad ratings must be followed up).
+// queues its report to the province. Every level takes reasons from its own
+// list (EvaluationLevels); levels 1-2 need at least one (bad ratings must be
+// followed up). A reason the level does not take is refused with the ones
+// it takes (details.allowed_reasons).
 //
 // Returns CASE_NOT_FOUND, CASE_STATE_CONFLICT (not finished),
 // EVALUATION_INVALID (fields) or EVALUATION_EXISTS.
 func (s *Service) Evaluate(ctx context.Context, ownerID, caseID string, level int, reasons []string, comment string) (*Case, error) {
 	var fields []apperr.FieldError
-	if _, ok := evaluationLabels[level]; !ok {
+	var allowed []string
+	if lv, ok := evaluationLevel(level); ok {
+		fields, allowed = checkReasons(lv, reasons)
+	} else {
 		fields = append(fields, apperr.Field("level", "LEVEL_INVALID", "评价等级应为1-5"))
-	}
-	for _, r := range reasons {
-		if !slices.Contains(LowRatingReasons, r) {
-			fields = append(fields, apperr.Field("reasons", "REASON_UNKNOWN", "不支持的评价原因："+r))
-		}
-	}
-	if level <= 2 && level >= 1 && len(reasons) == 0 {
-		fields = append(fields, apperr.Field("reasons", "REQUIRED", "差评请选择原因，以便跟进整改"))
 	}
 	if utf8.RuneCountInString(comment) > 200 {
 		fields = append(fields, apperr.Field("comment", "TOO_LONG", "评价内容不能超过200字"))
 	}
 	if len(fields) > 0 {
-		return nil, ErrEvaluation.WithFields(fields...)
+		err := ErrEvaluation.WithFields(fields...)
+		if allowed != nil {
+			err = err.WithDetail("allowed_reasons", allowed)
+		}
+		return nil, err
 	}
 	c, err := s.Get(ctx, ownerID, caseID)
 	if err != nil {
@@ -271,11 +265,13 @@ func (s *Service) HandleEvaluateJob(ctx context.Context, j *jobs.Job) error {
 		return nil
 	}
 	e := c.Evaluation
+	// The province records the reasons in words.
+	tags := reasonLabels(e.Reasons)
 	comment := e.Comment
 	if comment == "" && e.Level <= 2 {
-		comment = strings.Join(e.Reasons, "；")
+		comment = strings.Join(tags, "；")
 	}
-	if _, err := s.province.EvaluateCase(ctx, "evaluation:"+c.ID, c.CaseNumber, e.Level, comment, e.Reasons); err != nil {
+	if _, err := s.province.EvaluateCase(ctx, "evaluation:"+c.ID, c.CaseNumber, e.Level, comment, tags); err != nil {
 		if apperr.KindOf(err) == apperr.KindConflict {
 			// Already recorded there (a retry after a lost answer).
 		} else {

@@ -149,6 +149,18 @@ func (s *MongoStore) IndexCase(ctx context.Context, caseID string, keys []string
 	return nil
 }
 
+// UnindexCase implements Store.
+func (s *MongoStore) UnindexCase(ctx context.Context, caseID string, keys []string) error {
+	for _, k := range keys {
+		_, err := s.keys.UpdateOne(ctx, bson.D{{Key: "_id", Value: "ix:" + k}},
+			bson.D{{Key: "$pull", Value: bson.D{{Key: "case_ids", Value: caseID}}}})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // ByKey implements Store.
 func (s *MongoStore) ByKey(ctx context.Context, key string, limit int) ([]*Case, error) {
 	var k caseKey

@@ -289,6 +289,11 @@ func (s *Service) ResultAddress(ctx context.Context, id string) (PostalAddress, 
 	if err != nil {
 		return PostalAddress{}, false, err
 	}
+	return s.decryptAddress(c)
+}
+
+// decryptAddress is the case's mailing address in full (false when it has none).
+func (s *Service) decryptAddress(c *Case) (PostalAddress, bool, error) {
 	if c.Delivery.AddressEnc == "" {
 		return PostalAddress{}, false, nil
 	}

@@ -31,6 +31,8 @@ type Store interface {
 	// IndexCase files caseID under look-up keys (applicant phone / ID number
 	// blind indexes, USCC), so the hotline finds cases by _id look-ups.
 	IndexCase(ctx context.Context, caseID string, keys []string) error
+	// UnindexCase takes caseID off look-up keys it no longer carries (an edited draft).
+	UnindexCase(ctx context.Context, caseID string, keys []string) error
 	// ByKey returns the cases filed under key, newest first, at most limit.
 	ByKey(ctx context.Context, key string, limit int) ([]*Case, error)
 	// PasswordFailure counts a wrong query password for number and locks it
