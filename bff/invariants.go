@@ -39,13 +39,19 @@ func (a *App) registerInvariantJobs() {
 			level = a.log.Warn
 		}
 		level("data self-check done", "found", rep.Found, "repaired", rep.Repaired)
-		return a.enqueueInvariants(ctx, time.Now().Add(24*time.Hour))
+		return a.enqueueInvariants(ctx, time.Now())
 	})
 }
 
-func (a *App) enqueueInvariants(ctx context.Context, day time.Time) error {
-	d := day.In(shanghai)
+// enqueueInvariants queues the next run at 04:00 after t (keyed by its date,
+// so N replicas queue it once).
+func (a *App) enqueueInvariants(ctx context.Context, t time.Time) error {
+	d := t.In(shanghai)
 	runAt := time.Date(d.Year(), d.Month(), d.Day(), 4, 0, 0, 0, shanghai)
+	if !runAt.After(t) {
+		runAt = runAt.AddDate(0, 0, 1)
+		d = runAt
+	}
 	_, _, err := a.queue.Enqueue(ctx, jobs.EnqueueRequest{Type: jobInvariants, Key: d.Format("2006-01-02"), RunAt: runAt, MaxAttempts: 5})
 	return err
 }

@@ -62,7 +62,7 @@ type Report struct {
 // Run runs every check in order; a check that fails is reported with its
 // error and the others still run.
 func Run(ctx context.Context, checks []Check, repair bool, now func() time.Time) Report {
-	r := Report{StartedAt: now().UTC(), Repair: repair}
+	r := Report{StartedAt: now().UTC().Truncate(time.Millisecond), Repair: repair} // as stored
 	for _, c := range checks {
 		res, err := c.Run(ctx, repair)
 		res.Check = c.Name()
@@ -81,6 +81,6 @@ func Run(ctx context.Context, checks []Check, repair bool, now func() time.Time)
 		}
 		r.Results = append(r.Results, res)
 	}
-	r.FinishedAt = now().UTC()
+	r.FinishedAt = now().UTC().Truncate(time.Millisecond)
 	return r
 }
