@@ -93,6 +93,9 @@ func TestFinishedCasesHaveTheirStatusEvents(t *testing.T) {
 		{Key: "$set", Value: bson.D{{Key: "status", Value: "completed_denied"}, {Key: "completed_at", Value: now}, {Key: "updated_at", Value: now}}},
 		{Key: "$push", Value: bson.D{{Key: "timeline", Value: bson.D{{Key: "at", Value: now}, {Key: "status", Value: "completed_denied"},
 			{Key: "actor", Value: "province"}, {Key: "note", Value: "不予许可"}}}}},
+		// A new version, so a save in flight (the submit job's, a callback's)
+		// cannot write the old status back over the edit.
+		{Key: "$inc", Value: bson.D{{Key: "version", Value: 1}}},
 	}); err != nil {
 		t.Fatal(err)
 	}
