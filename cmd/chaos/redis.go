@@ -1,0 +1,94 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// redisServer is a real redis-server process on a loopback port that a
+// scenario can kill (SIGKILL) and start again on the same port, empty.
+type redisServer struct {
+	bin, dir string
+	port     int
+	p        *proc
+}
+
+// lookRedis finds the machine's redis-server.
+func lookRedis() (string, error) {
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		return "", fmt.Errorf("redis-server not found on PATH (make chaos installs it with apt-get): %w", err)
+	}
+	return bin, nil
+}
+
+func startRedis(dir string) (*redisServer, error) {
+	bin, err := lookRedis()
+	if err != nil {
+		return nil, err
+	}
+	r := &redisServer{bin: bin, dir: dir}
+	for attempt := 0; ; attempt++ {
+		if r.port, err = freePort(); err != nil {
+			return nil, err
+		}
+		if err = r.start(); err == nil {
+			return r, nil
+		}
+		if attempt == 4 {
+			return nil, err
+		}
+	}
+}
+
+func (r *redisServer) url() string  { return "redis://" + r.addr() + "/0" }
+func (r *redisServer) addr() string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(r.port)) }
+
+// kill is a crash: SIGKILL; nothing is persisted, so it comes back empty.
+func (r *redisServer) kill() { r.p.kill9() }
+
+// restart starts it again on the same port.
+func (r *redisServer) restart() error { return r.start() }
+
+func (r *redisServer) start() error {
+	p, err := startProc("redis-server", filepath.Join(r.dir, "redis.log"), r.bin, nil,
+		"--port", strconv.Itoa(r.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+		"--dir", r.dir, "--daemonize", "no")
+	if err != nil {
+		return err
+	}
+	c := redis.NewClient(&redis.Options{Addr: r.addr(), MaxRetries: -1})
+	defer c.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+		err := c.Ping(ctx).Err()
+		cancel()
+		if err == nil {
+			r.p = p
+			return nil
+		}
+		if time.Now().After(deadline) || p.exited() {
+			p.kill9()
+			return fmt.Errorf("redis-server on port %d did not answer: %v\n%s", r.port, err, p.tail(2000))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// freePort asks the kernel for a free loopback port.
+func freePort() (int, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port, nil
+}
