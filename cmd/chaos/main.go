@@ -42,6 +42,7 @@ type spec struct {
 
 var specs = []spec{
 	{"kill", runKill},
+	{"redis", runRedis},
 }
 
 func main() {

@@ -27,6 +27,7 @@ type scenario struct {
 type check struct {
 	what      string
 	lost, dup int
+	broken    bool // a guarantee that is neither about lost nor duplicated work failed
 	detail    string
 }
 
@@ -37,6 +38,12 @@ func newScenario(name string, d *deployment, short bool) *scenario {
 // count records a check.
 func (s *scenario) count(what string, lost, dup int, format string, args ...any) {
 	s.checks = append(s.checks, check{what: what, lost: lost, dup: dup, detail: fmt.Sprintf(format, args...)})
+}
+
+// guarantee records a check of a promise other than "nothing lost, nothing
+// twice" (a limit that must hold, a recovery that must happen in time).
+func (s *scenario) guarantee(what string, held bool, format string, args ...any) {
+	s.checks = append(s.checks, check{what: what, broken: !held, detail: fmt.Sprintf(format, args...)})
 }
 
 func (s *scenario) note(format string, args ...any) {
@@ -59,7 +66,14 @@ func (s *scenario) duplicated() int {
 	return n
 }
 
-func (s *scenario) failed() bool { return s.err != nil || s.lost() > 0 || s.duplicated() > 0 }
+func (s *scenario) failed() bool {
+	for _, c := range s.checks {
+		if c.broken {
+			return true
+		}
+	}
+	return s.err != nil || s.lost() > 0 || s.duplicated() > 0
+}
 
 func (s *scenario) recoverText() string {
 	if s.recovered < 0 {
@@ -71,13 +85,17 @@ func (s *scenario) recoverText() string {
 // printTable writes the summary table and then what each scenario counted.
 func printTable(w io.Writer, all []*scenario) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "scenario\trequests\terrors by code\twork lost\twork duplicated\ttime to recover\t")
+	fmt.Fprintln(tw, "scenario\trequests\terrors by code\twork lost\twork duplicated\ttime to recover\tverdict\t")
 	for _, s := range all {
 		lost, dup := fmt.Sprint(s.lost()), fmt.Sprint(s.duplicated())
 		if s.err != nil {
 			lost, dup = "?", "?"
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t\n", s.name, s.t.requests, s.t.summary(), lost, dup, s.recoverText())
+		verdict := "ok"
+		if s.failed() {
+			verdict = "FAILED"
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\t\n", s.name, s.t.requests, s.t.summary(), lost, dup, s.recoverText(), verdict)
 	}
 	tw.Flush()
 }
@@ -96,7 +114,7 @@ func printDetails(w io.Writer, all []*scenario) {
 		}
 		for _, c := range s.checks {
 			mark := "ok "
-			if c.lost > 0 || c.dup > 0 {
+			if c.lost > 0 || c.dup > 0 || c.broken {
 				mark = "BAD"
 			}
 			fmt.Fprintf(w, "  %s %s: %s", mark, c.what, c.detail)
