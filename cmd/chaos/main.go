@@ -43,6 +43,7 @@ type spec struct {
 var specs = []spec{
 	{"kill", runKill},
 	{"redis", runRedis},
+	{"province", runProvince},
 }
 
 func main() {
