@@ -24,9 +24,12 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
 	"zwfw/booking"
+	"zwfw/casefile"
 	"zwfw/cases"
 	"zwfw/catalog"
+	"zwfw/home"
 	"zwfw/identity"
+	"zwfw/links"
 	"zwfw/logistics"
 	"zwfw/notify"
 	"zwfw/payments"
@@ -74,6 +77,9 @@ type App struct {
 	payments   *payments.Service
 	logistics  *logistics.Service
 	notify     *notify.Service
+	files      *casefile.Service
+	home       *home.Service
+	links      *links.Maker
 	mp         *wxapi.MiniProgram
 	sms        *notify.AliyunSMS
 	blobs      *blobs.Store
@@ -103,6 +109,9 @@ type App struct {
 // New builds zwfw from cfg. On error, everything already started is stopped.
 func New(ctx context.Context, cfg Config, log *slog.Logger) (app *App, err error) {
 	a := &App{cfg: cfg, log: log, keys: redisx.Keys(cfg.RedisPrefix)}
+	if a.links, err = newLinks(cfg); err != nil {
+		return nil, err
+	}
 	defer func() {
 		if err != nil {
 			_ = a.stopWorkers(context.Background())
@@ -247,7 +256,7 @@ func (a *App) useSandboxCredentials() {
 	a.alipayPrivate, a.alipayPublic = ap.AppPrivateKeyPEM, ap.AlipayPublicKeyPEM
 	pu := a.sandbox.Push()
 	a.cfg.PushBaseURL, a.cfg.PushAppKey, a.cfg.PushMasterSecret = pu.BaseURL, pu.AppKey, pu.MasterSecret
-	for _, t := range notify.SMSTemplateSpecs() { // the reminder templates, as approved at Aliyun
+	for _, t := range notify.SMSTemplateSpecs(a.links.H5Base()) { // the reminder templates, as approved at Aliyun
 		a.sandbox.SMSGateway().AddTemplate(sbsms.Template{Code: t.Code, Name: t.Name, Kind: sbsms.KindNotification, Content: t.Content})
 	}
 	cr := a.sandbox.Courier()

@@ -78,6 +78,11 @@ type Config struct {
 	PublicBaseURL string // ZWFW_PUBLIC_BASE_URL
 	// H5ReturnURL is where a mobile browser returns after an Alipay WAP payment.
 	H5ReturnURL string // ZWFW_H5_RETURN_URL
+	// H5BaseURL is where the H5 pages are: the base of deep links for mobile
+	// browsers and SMS (the first CORS origin when unset).
+	H5BaseURL string // ZWFW_H5_BASE_URL
+	// AppScheme is the app's URL scheme: app deep links are <scheme>://<path>.
+	AppScheme string // ZWFW_APP_SCHEME
 
 	WeChatPayAPIBase       string // WECHATPAY_API_BASE (default https://api.mch.weixin.qq.com)
 	WeChatPaySecureAPIBase string // WECHATPAY_SECURE_API_BASE (the /secapi/ host; default the same)

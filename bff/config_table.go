@@ -154,6 +154,9 @@ var settings = []setting{
 		show("*(the listen address)*").requires(needSandboxOff),
 	str("ZWFW_H5_RETURN_URL", "", "where a mobile browser returns after an Alipay WAP payment", func(c *Config) *string { return &c.H5ReturnURL }).
 		show("*(none)*"),
+	str("ZWFW_H5_BASE_URL", "", "where the H5 pages are: deep links for mobile browsers and SMS", func(c *Config) *string { return &c.H5BaseURL }).
+		show("*(the first of `ZWFW_CORS_ORIGINS`)*"),
+	str("ZWFW_APP_SCHEME", "zwfw", "the app's URL scheme: deep links in app pushes and for `X-Client: app`", func(c *Config) *string { return &c.AppScheme }),
 	dur("ZWFW_PAY_ORDER_TTL", 30*time.Minute, "how long a channel order can be paid", func(c *Config) *time.Duration { return &c.PayOrderTTL }),
 	dur("ZWFW_PAY_QUERY_AFTER", 5*time.Minute, "when an order without news is first queried", func(c *Config) *time.Duration { return &c.PayQueryAfter }),
 	dur("ZWFW_PAY_QUERY_EVERY", 2*time.Minute, "then how often", func(c *Config) *time.Duration { return &c.PayQueryEvery }),

@@ -46,11 +46,12 @@ func (a *App) buildHTTP() (*fiber.App, error) {
 	app.Use(requestID())
 	app.Use(observe(a.log, metrics))
 	app.Use(recoverPanics(a.log))
+	app.Use(a.clientDetection())
 	app.Use(cors.New(cors.Config{
 		AllowOrigins:  strings.Join(splitList(cfg.CORSOrigins), ","),
 		AllowMethods:  "GET,POST,PUT,PATCH,DELETE,OPTIONS",
-		AllowHeaders:  "Authorization,Content-Type,Idempotency-Key,X-Request-ID",
-		ExposeHeaders: "X-Request-ID,Retry-After,X-RateLimit-Remaining",
+		AllowHeaders:  "Authorization,Content-Type,Idempotency-Key,X-Request-ID,X-Client,If-None-Match",
+		ExposeHeaders: "X-Request-ID,Retry-After,X-RateLimit-Remaining,ETag",
 		MaxAge:        600,
 	}))
 
@@ -109,10 +110,12 @@ func (a *App) buildHTTP() (*fiber.App, error) {
 	api.Post("/auth/refresh", loginLimit, auth.Refresh)
 	api.Post("/auth/logout", append(signedIn(), auth.Logout)...)
 	api.Get("/me", append(signedIn(), auth.Me)...)
+	hm := &handlers.Home{Svc: a.home, Links: a.links}
+	api.Get("/home", append(signedIn(identity.RoleCitizen, identity.RoleBusiness), conditional(cachePrivate), hm.Get)...)
 
 	cat := &handlers.Catalog{Svc: a.catalog}
 	api.Get("/items", cat.Search)
-	api.Get("/items/:code", cat.Guide)
+	api.Get("/items/:code", conditional(cachePublic), cat.Guide)
 	api.Get("/halls", cat.Halls)
 
 	me := &handlers.Me{Svc: a.identity, BodyLimit: cfg.JSONBodyLimit}
@@ -133,11 +136,11 @@ func (a *App) buildHTTP() (*fiber.App, error) {
 	api.Delete("/me/logins/:id", append(signedIn(public...), lg.Unlink)...)
 
 	cs := &handlers.Cases{Svc: a.cases, Blobs: materialBlobs{a.blobs}, Calendar: a.calendar.Times(), BodyLimit: cfg.JSONBodyLimit,
-		Reveal:  func(enc string) string { v, _ := a.pii.DecryptField("query_password", enc); return v },
-		Related: a.caseRelated}
+		Reveal: func(enc string) string { v, _ := a.pii.DecryptField("query_password", enc); return v },
+		Files:  a.files, Links: a.links}
 	api.Post("/cases", append(signedIn(public...), cs.Create)...)
 	api.Get("/cases", append(signedIn(public...), cs.List)...)
-	api.Get("/cases/:id", append(signedIn(public...), cs.Get)...)
+	api.Get("/cases/:id", append(signedIn(public...), conditional(cachePrivate), cs.Get)...)
 	api.Post("/cases/:id/materials", append(signedIn(public...), cs.Upload)...)
 	api.Post("/cases/:id/submit", append(signedIn(public...), cs.Submit)...)
 	api.Post("/cases/:id/supplement", append(signedIn(public...), cs.Supplement)...)
@@ -158,7 +161,7 @@ func (a *App) buildHTTP() (*fiber.App, error) {
 	api.Get("/halls/:id/slots", bk.Slots)
 	api.Post("/bookings", append(signedIn(public...), bk.Book)...)
 	api.Get("/bookings", append(signedIn(public...), bk.List)...)
-	api.Get("/bookings/:id", append(signedIn(public...), bk.Get)...)
+	api.Get("/bookings/:id", append(signedIn(public...), conditional(cachePrivate), bk.Get)...)
 	api.Post("/bookings/:id/cancel", append(signedIn(public...), bk.Cancel)...)
 	api.Post("/bookings/:id/reschedule", append(signedIn(public...), bk.Reschedule)...)
 	api.Post("/staff/bookings/checkin", append(signedIn(identity.RoleStaff), bk.CheckIn)...)
@@ -169,7 +172,7 @@ func (a *App) buildHTTP() (*fiber.App, error) {
 	lookupLimit := rateLimit(limiter, ratelimit.Limit{Rate: 30, Period: time.Hour, Burst: 10}, byUser("payment-lookup"), degraded)
 	api.Get("/payments", append(signedIn(public...), pay.List)...)
 	api.Get("/payments/lookup", append(signedIn(public...), lookupLimit, pay.Lookup)...)
-	api.Get("/payments/:id", append(signedIn(public...), pay.Get)...)
+	api.Get("/payments/:id", append(signedIn(public...), conditional(cachePrivate), pay.Get)...)
 	api.Post("/payments/:id/pay", append(signedIn(public...), pay.Pay)...)
 	api.Get("/admin/payments/anomalies", append(signedIn(identity.RoleAdmin), pay.Anomalies)...)
 	api.Get("/admin/payments/:id", append(signedIn(identity.RoleStaff, identity.RoleAdmin), pay.AdminGet)...)
@@ -183,11 +186,11 @@ func (a *App) buildHTTP() (*fiber.App, error) {
 		Ref: func(_ context.Context, c *cases.Case) logistics.CaseRef { return caseRef(c) }}
 	api.Post("/cases/:id/shipments", append(signedIn(public...), shp.Create)...)
 	api.Get("/cases/:id/shipments", append(signedIn(public...), shp.ListForCase)...)
-	api.Get("/shipments/:id", append(signedIn(public...), shp.Get)...)
+	api.Get("/shipments/:id", append(signedIn(public...), conditional(cachePrivate), shp.Get)...)
 	api.Post("/shipments/:id/cancel", append(signedIn(public...), shp.Cancel)...)
 	api.Post("/callbacks/courier/:carrier", shp.Push)
 
-	nt := &handlers.Notifications{Svc: a.notify, BodyLimit: cfg.JSONBodyLimit}
+	nt := &handlers.Notifications{Svc: a.notify, BodyLimit: cfg.JSONBodyLimit, Links: a.links}
 	api.Get("/me/subscriptions", append(signedIn(public...), nt.Templates)...)
 	api.Post("/me/subscriptions", append(signedIn(public...), nt.Subscriptions)...)
 	api.Post("/me/devices", append(signedIn(public...), nt.Devices)...)

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"zwfw/cases"
-	"zwfw/handlers"
 	"zwfw/logistics"
 	"zwfw/logistics/courier"
 	"zwfw/platform/events"
@@ -134,16 +133,4 @@ func (a *App) runResultShipments(ctx context.Context) {
 	if err := c.Run(ctx); err != nil && ctx.Err() == nil {
 		a.log.Error("result shipment consumer stopped", "err", err)
 	}
-}
-
-// shipmentBriefs shapes a case's shipments for the case and hotline views.
-func shipmentBriefs(list []logistics.Shipment) ([]string, []handlers.ShipmentBrief) {
-	ids := make([]string, 0, len(list))
-	out := make([]handlers.ShipmentBrief, 0, len(list))
-	for _, s := range list {
-		ids = append(ids, s.ID)
-		out = append(out, handlers.ShipmentBrief{ID: s.ID, Direction: string(s.Direction), Carrier: s.Carrier,
-			WaybillNumber: s.WaybillNumber, State: string(s.State), StateLabel: s.State.Label(), UpdatedAt: s.UpdatedAt.In(handlers.Shanghai)})
-	}
-	return ids, out
 }

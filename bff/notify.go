@@ -32,7 +32,7 @@ func (a *App) buildNotify(ctx context.Context) error {
 	a.notify = notify.NewService(notify.Deps{
 		Store: store, Queue: a.queue, WeChat: notify.NewWeChatSender(a.mp, a.cfg.WeChatMiniState),
 		Push: notify.NewPushSender(pc), SMS: notify.NewSMSSender(a.sms),
-		Recipients: recipients{a.identity}, Lookups: lookups{a}, Rules: rules,
+		Recipients: recipients{a.identity}, Lookups: lookups{a}, Rules: rules, Links: a.links,
 		Logger: a.log.With("component", "notify"),
 	})
 	return nil

@@ -10,8 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"zwfw/cases"
-	"zwfw/handlers"
 	"zwfw/identity"
 	"zwfw/payments"
 	"zwfw/payments/alipay"
@@ -152,26 +150,6 @@ func (a *App) registerPaymentJobs() {
 func (a *App) enqueueReconciliation(ctx context.Context, at time.Time) error {
 	_, _, err := a.queue.Enqueue(ctx, payments.ReconcileJob(at))
 	return err
-}
-
-// caseRelated finds a case's payment notices (by case number) and shipments for the case
-// and hotline views.
-func (a *App) caseRelated(ctx context.Context, c *cases.Case) (handlers.CaseRelated, error) {
-	var r handlers.CaseRelated
-	list, err := a.payments.OfCase(ctx, c.CaseNumber)
-	if err != nil {
-		return r, err
-	}
-	for _, p := range list {
-		r.Links.Payments = append(r.Links.Payments, p.ID)
-		r.Payments = append(r.Payments, handlers.PaymentViewOf(p))
-	}
-	shipments, err := a.logistics.OfCase(ctx, c.ID)
-	if err != nil {
-		return r, err
-	}
-	r.Links.Shipments, r.Shipments = shipmentBriefs(shipments)
-	return r, nil
 }
 
 // payers adapts identity to payments.People: a user pays for themselves

@@ -101,6 +101,7 @@ func (a *App) buildServices(ctx context.Context, sec secrets) error {
 	if err := a.buildNotify(ctx); err != nil {
 		return err
 	}
+	a.buildViews()
 	a.jobs = jobs.NewRunner(a.db, jobs.RunnerOptions{
 		Owner: runnerOwner(), Concurrency: a.cfg.JobConcurrency, LeaseDuration: a.cfg.JobLease, Logger: a.log.With("component", "jobs"),
 	})

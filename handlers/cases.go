@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"context"
 	"mime"
 	"mime/multipart"
 	"time"
@@ -9,7 +8,9 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"zwfw/apperr"
+	"zwfw/casefile"
 	"zwfw/cases"
+	"zwfw/links"
 )
 
 // Cases serves online applications.
@@ -20,50 +21,10 @@ type Cases struct {
 	BodyLimit int
 	// Reveal decrypts the query password for the case's owner.
 	Reveal func(enc string) string
-	// Related finds what belongs to a case in the other capabilities
-	// (payment notices, shipments); nil leaves the links empty.
-	Related func(ctx context.Context, c *cases.Case) (CaseRelated, error)
-}
-
-// CaseRelated is what other capabilities hold for a case.
-type CaseRelated struct {
-	Links     CaseLinks
-	Payments  []PaymentView
-	Shipments []ShipmentBrief
-}
-
-// ShipmentBrief is a shipment as the case and hotline views show it
-// (addresses masked).
-type ShipmentBrief struct {
-	ID            string    `json:"id"`
-	Direction     string    `json:"direction"`
-	Carrier       string    `json:"carrier,omitempty"`
-	WaybillNumber string    `json:"waybill_number,omitempty"`
-	State         string    `json:"state"`
-	StateLabel    string    `json:"state_label"`
-	UpdatedAt     time.Time `json:"updated_at"`
-}
-
-// withRelated fills the links and summaries of the case's payments and shipments.
-func (h *Cases) withRelated(ctx context.Context, v CaseView, cs *cases.Case) (CaseView, error) {
-	if h.Related == nil {
-		return v, nil
-	}
-	r, err := h.Related(ctx, cs)
-	if err != nil {
-		return v, err
-	}
-	if r.Links.Bookings == nil {
-		r.Links.Bookings = []string{}
-	}
-	if r.Links.Payments == nil {
-		r.Links.Payments = []string{}
-	}
-	if r.Links.Shipments == nil {
-		r.Links.Shipments = []string{}
-	}
-	v.Links, v.Payments, v.Shipments = r.Links, r.Payments, r.Shipments
-	return v, nil
+	// Files composes a case's file (bookings, payments, shipments, reminders).
+	Files *casefile.Service
+	// Links makes the links of the file in the caller's client form.
+	Links *links.Maker
 }
 
 // CaseView is a case as its applicant sees it.
@@ -85,11 +46,15 @@ type CaseView struct {
 	TimeLimit     TimeLimitView   `json:"time_limit"`
 	Evaluation    *EvaluationView `json:"evaluation,omitempty"`
 	Links         CaseLinks       `json:"links"`
-	Payments      []PaymentView   `json:"payments,omitempty"`  // case and hotline views: the fees and how they stand
-	Shipments     []ShipmentBrief `json:"shipments,omitempty"` // case and hotline views: parcels of materials and results
-	SubmittedAt   *time.Time      `json:"submitted_at,omitempty"`
-	CreatedAt     time.Time       `json:"created_at"`
-	UpdatedAt     time.Time       `json:"updated_at"`
+	// The case's file (its owner's GET and the hotline's look-up only).
+	Link        *links.Link       `json:"link,omitempty"`
+	Bookings    []CaseBookingView `json:"bookings,omitempty"`
+	Payments    []CasePaymentView `json:"payments,omitempty"`
+	Shipments   []ShipmentBrief   `json:"shipments,omitempty"`
+	Reminders   []ReminderView    `json:"reminders,omitempty"`
+	SubmittedAt *time.Time        `json:"submitted_at,omitempty"`
+	CreatedAt   time.Time         `json:"created_at"`
+	UpdatedAt   time.Time         `json:"updated_at"`
 }
 
 // ApplicantView is the applicant, masked.
@@ -140,8 +105,7 @@ type EvaluationView struct {
 	At      time.Time `json:"at"`
 }
 
-// CaseLinks point to the case's booking, payment notices and shipments
-// (filled in as those capabilities arrive).
+// CaseLinks are the ids of the case's bookings, payment notices and shipments.
 type CaseLinks struct {
 	Bookings  []string `json:"bookings"`
 	Payments  []string `json:"payments"`
@@ -233,17 +197,15 @@ func (h *Cases) Create(c *fiber.Ctx) error {
 // writes included: those are kept for Idempotency-Key replays, and personal
 // data is stored only encrypted.
 func (h *Cases) Get(c *fiber.Ctx) error {
-	cs, err := h.Svc.Get(c.UserContext(), PrincipalFrom(c).UserID, c.Params("id"))
+	f, err := h.Files.ForOwner(c.UserContext(), PrincipalFrom(c).UserID, c.Params("id"))
 	if err != nil {
 		return err
 	}
-	v := h.view(cs, true)
-	if v.Form, err = h.Svc.OwnerForm(cs); err != nil {
+	v := h.view(f.Case, true)
+	if v.Form, err = h.Svc.OwnerForm(f.Case); err != nil {
 		return err
 	}
-	if v, err = h.withRelated(c.UserContext(), v, cs); err != nil {
-		return err
-	}
+	h.withFile(c, &v, f, true)
 	return c.JSON(v)
 }
 
@@ -400,10 +362,12 @@ func (h *Hotline) Lookup(c *fiber.Ctx) error {
 	}
 	items := make([]CaseView, 0, len(found))
 	for _, cs := range found {
-		v, err := h.Cases.withRelated(c.UserContext(), h.Cases.view(cs, false), cs)
+		f, err := h.Cases.Files.Of(c.UserContext(), cs)
 		if err != nil {
 			return err
 		}
+		v := h.Cases.view(cs, false)
+		h.Cases.withFile(c, &v, f, false)
 		items = append(items, v)
 	}
 	return c.JSON(fiber.Map{"items": items})

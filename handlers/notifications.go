@@ -5,6 +5,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"zwfw/links"
 	"zwfw/notify"
 )
 
@@ -13,21 +14,24 @@ import (
 type Notifications struct {
 	Svc       *notify.Service
 	BodyLimit int
+	// Links makes each message's link in the caller's client form.
+	Links *links.Maker
 }
 
 // NotificationView is one inbox message.
 type NotificationView struct {
-	ID        string     `json:"id"`
-	Rule      string     `json:"rule"`
-	Kind      string     `json:"kind"`
-	Title     string     `json:"title"`
-	Body      string     `json:"body"`
-	Page      string     `json:"page,omitempty"`
-	Channel   string     `json:"channel,omitempty"`
-	State     string     `json:"state"`
-	Read      bool       `json:"read"`
-	ReadAt    *time.Time `json:"read_at,omitempty"`
-	CreatedAt time.Time  `json:"created_at"`
+	ID        string      `json:"id"`
+	Rule      string      `json:"rule"`
+	Kind      string      `json:"kind"`
+	Title     string      `json:"title"`
+	Body      string      `json:"body"`
+	Page      string      `json:"page,omitempty"`
+	Link      *links.Link `json:"link,omitempty"` // what the message is about, in the caller's client form
+	Channel   string      `json:"channel,omitempty"`
+	State     string      `json:"state"`
+	Read      bool        `json:"read"`
+	ReadAt    *time.Time  `json:"read_at,omitempty"`
+	CreatedAt time.Time   `json:"created_at"`
 }
 
 func notificationView(m *notify.Message) NotificationView {
@@ -180,7 +184,7 @@ func (h *Notifications) Inbox(c *fiber.Ctx) error {
 	}
 	items := make([]NotificationView, 0, len(list))
 	for i := range list {
-		items = append(items, notificationView(&list[i]))
+		items = append(items, h.linked(c, notificationView(&list[i]), &list[i]))
 	}
 	return c.JSON(fiber.Map{"items": items, "next_cursor": next})
 }
@@ -191,7 +195,16 @@ func (h *Notifications) Read(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(notificationView(m))
+	return c.JSON(h.linked(c, notificationView(m), m))
+}
+
+// linked adds the message's link in the caller's client form.
+func (h *Notifications) linked(c *fiber.Ctx, v NotificationView, m *notify.Message) NotificationView {
+	if h.Links != nil {
+		l := LinkFor(c, h.Links, m.Target())
+		v.Link = &l
+	}
+	return v
 }
 
 // AdminFailed handles GET /api/v1/admin/notifications/failed?cursor=.

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"zwfw/links"
 	"zwfw/platform/jobs"
 )
 
@@ -64,9 +65,10 @@ func (s *Service) Dispatch(ctx context.Context, j *jobs.Job) error {
 // newMessage builds the message document; it is in the inbox from the start.
 func (s *Service) newMessage(id string, r Rule, p sendPayload, fields map[string]string) *Message {
 	now := s.clock()
+	link := r.Link.ref(fields)
 	return &Message{ID: id, PublicID: publicID(id), UserID: p.UserID, RuleID: r.ID, Kind: r.Kind, Subject: p.Subject,
 		Title: render(r.Title, fields), Body: strings.TrimSpace(render(r.Body, fields)), Fields: fields,
-		Page: render(r.WeChat.Page, fields), Urgent: r.Urgent, State: StatePending, Attempts: []Attempt{},
+		Link: &link, Page: s.links.URL(link, links.MiniProgram), Urgent: r.Urgent, State: StatePending, Attempts: []Attempt{},
 		Inbox: true, CreatedAt: now, UpdatedAt: now}
 }
 
@@ -382,10 +384,10 @@ func (s *Service) tryPush(ctx context.Context, m *Message, day string, now time.
 		}
 		return OutcomeRateLimited, nil
 	}
-	extras := map[string]string{"message_id": m.PublicID, "rule": m.RuleID}
-	if m.Page != "" {
-		extras["page"] = m.Page
-	}
+	// The app opens the message's target by its scheme URL.
+	target := m.Target()
+	extras := map[string]string{"message_id": m.PublicID, "rule": m.RuleID, "url": s.links.URL(target, links.App),
+		"target": string(target.Target), "target_id": target.ID}
 	outcome, errs := OutcomeNoDevice, []error{}
 	for _, d := range devices {
 		err := s.push.Send(ctx, d.RegistrationID, m.Title, m.Body, extras)
@@ -427,6 +429,9 @@ func (s *Service) trySMS(ctx context.Context, r Rule, m *Message, rec Recipient,
 	for v, field := range r.SMS.Params {
 		params[v] = fitSMSParam(m.Fields[field])
 	}
+	if _, ok := r.SMS.Params[SMSLinkParam]; ok {
+		params[SMSLinkParam] = s.smsLink(m)
+	}
 	err := s.sms.Send(ctx, rec.Phone, r.SMS.Code, params)
 	switch {
 	case err == nil:
@@ -438,6 +443,15 @@ func (s *Service) trySMS(ctx context.Context, r Rule, m *Message, rec Recipient,
 	default:
 		return OutcomeRefused, err
 	}
+}
+
+// smsLink is the H5 path an SMS carries: the target's, or the message's
+// own (a short path) when the target's does not fit an SMS variable.
+func (s *Service) smsLink(m *Message) string {
+	if p := s.links.H5Path(m.Target()); len([]rune(p)) <= maxSMSParam {
+		return p
+	}
+	return s.links.H5Path(links.To(links.Message, m.PublicID))
 }
 
 func truncateDetail(s string) string {

@@ -209,4 +209,7 @@ var shanghai = func() *time.Location {
 // fitSMSParam cuts an SMS variable to the 35 characters an Aliyun
 // notification template allows, and never leaves it empty (the gateway
 // refuses empty variables).
-func fitSMSParam(v string) string { return orDash(cut(strings.TrimSpace(v), 35)) }
+func fitSMSParam(v string) string { return orDash(cut(strings.TrimSpace(v), maxSMSParam)) }
+
+// maxSMSParam is the length limit of an Aliyun notification template's variable.
+const maxSMSParam = 35

@@ -2,6 +2,8 @@ package notify
 
 import (
 	"time"
+
+	"zwfw/links"
 )
 
 // Channel is a way to reach a person outside the app's inbox.
@@ -98,9 +100,12 @@ type Message struct {
 	Title    string            `bson:"title"`
 	Body     string            `bson:"body"`
 	Fields   map[string]string `bson:"fields,omitempty"`
-	Page     string            `bson:"page,omitempty"`
-	Urgent   bool              `bson:"urgent"`
-	State    State             `bson:"state"`
+	// Link is what the message opens; Page is its mini-program form (the
+	// page of the WeChat card), kept with the message as it was sent.
+	Link   *links.Ref `bson:"link,omitempty"`
+	Page   string     `bson:"page,omitempty"`
+	Urgent bool       `bson:"urgent"`
+	State  State      `bson:"state"`
 	// Channel is the channel that delivered it (State sent).
 	Channel  Channel   `bson:"channel,omitempty"`
 	Attempts []Attempt `bson:"attempts"`
@@ -113,6 +118,15 @@ type Message struct {
 	ReadAt        *time.Time `bson:"read_at,omitempty"`
 	CreatedAt     time.Time  `bson:"created_at"`
 	UpdatedAt     time.Time  `bson:"updated_at"`
+}
+
+// Target is what the message opens: its Link, or (for messages stored
+// before links) the message itself in the inbox.
+func (m Message) Target() links.Ref {
+	if m.Link != nil && m.Link.Target.Valid() {
+		return *m.Link
+	}
+	return links.To(links.Message, m.PublicID)
 }
 
 // Recipient is how a user can be reached; empty fields mean "not on that channel".

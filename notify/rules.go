@@ -3,6 +3,8 @@ package notify
 import (
 	"strings"
 	"time"
+
+	"zwfw/links"
 )
 
 // Rule ids: stable names that appear in dedup ids and configuration.
@@ -35,9 +37,8 @@ const (
 // fill its keywords.
 type WeChatTemplate struct {
 	// TemplateID is the mini-program's template id (configured per app).
+	// The card opens the rule's Link in its mini-program form.
 	TemplateID string
-	// Page is the mini-program page the card opens; {{field}} placeholders allowed.
-	Page string
 	// Keywords maps a template keyword (thing1, time2, ...) to a field name.
 	// Values are fitted to the keyword type's limits (see FitKeyword).
 	Keywords map[string]string
@@ -60,13 +61,36 @@ type Rule struct {
 	Urgent bool
 	// Important rules may fall back to SMS (it costs money and attention).
 	Important bool
-	WeChat    WeChatTemplate
-	SMS       SMSTemplate
+	// Link is what the message opens, in every channel's form: the WeChat
+	// card's page, the app push's scheme URL, the SMS's H5 URL.
+	Link   LinkSpec
+	WeChat WeChatTemplate
+	SMS    SMSTemplate
 	// After is the delay of rules scheduled relative to their trigger
 	// (case.reassure after acceptance, case.evaluate after completion).
 	After time.Duration
 	// Disabled rules are not sent.
 	Disabled bool
+}
+
+// LinkSpec names a message's target and the field that holds its id
+// ("" for a target without one, such as the booking list).
+type LinkSpec struct {
+	Target  links.Target
+	IDField string
+}
+
+// linkTo is the spec of a link to target whose id is in field.
+func linkTo(target links.Target, field string) LinkSpec {
+	return LinkSpec{Target: target, IDField: field}
+}
+
+// ref is the link of a message with fields.
+func (l LinkSpec) ref(fields map[string]string) links.Ref {
+	if l.IDField == "" {
+		return links.Ref{Target: l.Target}
+	}
+	return links.To(l.Target, fields[l.IDField])
 }
 
 // render fills {{field}} placeholders; unknown fields become empty.
@@ -111,10 +135,16 @@ type SMSTemplateSpec struct {
 	Code, Name, Content string
 }
 
-// SMSTemplateSpecs are the templates the default rules send; register them
-// with the SMS account (the sandbox: sms.Options.Templates).
-func SMSTemplateSpecs() []SMSTemplateSpec {
-	return []SMSTemplateSpec{
+// SMSLinkParam is the variable of every reminder template that carries the
+// H5 link of the message: the path under the H5 base, which the approved
+// template text holds (an SMS variable is at most 35 characters).
+const SMSLinkParam = "link"
+
+// SMSTemplateSpecs are the templates the default rules send, their texts
+// ending with the H5 link under h5Base; register them with the SMS account
+// (the sandbox: sms.Options.Templates).
+func SMSTemplateSpecs(h5Base string) []SMSTemplateSpec {
+	specs := []SMSTemplateSpec{
 		{SMSBookingReminder, "预约提醒", "您预约的${item}将于${time}在${hall}办理，请准时到达。"},
 		{SMSCaseSupplement, "补正通知", "您的办件${case_number}需补正材料：${materials}，请于${deadline}前提交。"},
 		{SMSCaseResult, "办件结果通知", "您的办件${case_number}（${item}）${status}，详情请登录查看。"},
@@ -124,6 +154,10 @@ func SMSTemplateSpecs() []SMSTemplateSpec {
 		{SMSLicenseExpiry, "证照到期提醒", "您的${license}将于${expires}到期，请及时办理。"},
 		{SMSBookingConfirmed, "预约成功通知", "您已预约${item}，时间${time}，地点${hall}。"},
 	}
+	for i := range specs {
+		specs[i].Content += "详情：" + strings.TrimRight(h5Base, "/") + "/${" + SMSLinkParam + "}"
+	}
+	return specs
 }
 
 // DefaultRules returns the rules of issue 8 keyed by id. WeChat template ids
@@ -139,85 +173,88 @@ func DefaultRules() map[string]Rule {
 	smsPay := SMSTemplate{Code: SMSPaymentNotice, Params: map[string]string{"amount": "amount", "payment_code": "payment_code", "due": "due"}}
 	list := []Rule{
 		{ID: RuleBookingConfirmed, Kind: KindBooking, Title: "预约成功", Important: true,
-			Body:   "您已成功预约{{item}}，时间{{time}}，地点{{hall}}。{{note}}",
-			WeChat: WeChatTemplate{TemplateID: "tmpl_booking_confirmed", Page: "pages/booking/detail?id={{booking_id}}", Keywords: bookingKW},
-			SMS:    SMSTemplate{Code: SMSBookingConfirmed, Params: map[string]string{"item": "item", "time": "time", "hall": "hall"}}},
+			Body: "您已成功预约{{item}}，时间{{time}}，地点{{hall}}。{{note}}",
+			Link: linkTo(links.Booking, "booking_id"), WeChat: WeChatTemplate{TemplateID: "tmpl_booking_confirmed", Keywords: bookingKW},
+			SMS: SMSTemplate{Code: SMSBookingConfirmed, Params: map[string]string{"item": "item", "time": "time", "hall": "hall"}}},
 		{ID: RuleBookingRescheduled, Kind: KindBooking, Title: "预约已改期",
-			Body:   "您预约的{{item}}已改至{{time}}，地点{{hall}}。",
-			WeChat: WeChatTemplate{TemplateID: "tmpl_booking_confirmed", Page: "pages/booking/detail?id={{booking_id}}", Keywords: bookingKW}},
+			Body: "您预约的{{item}}已改至{{time}}，地点{{hall}}。",
+			Link: linkTo(links.Booking, "booking_id"), WeChat: WeChatTemplate{TemplateID: "tmpl_booking_confirmed", Keywords: bookingKW}},
 		{ID: RuleBookingTomorrow, Kind: KindBooking, Title: "明日预约提醒", Important: true,
-			Body:   "您预约的{{item}}将于{{time}}在{{hall}}办理，请准时到达。{{note}}",
-			WeChat: WeChatTemplate{TemplateID: "tmpl_booking_reminder", Page: "pages/booking/detail?id={{booking_id}}", Keywords: bookingKW},
-			SMS:    smsBooking},
+			Body: "您预约的{{item}}将于{{time}}在{{hall}}办理，请准时到达。{{note}}",
+			Link: linkTo(links.Booking, "booking_id"), WeChat: WeChatTemplate{TemplateID: "tmpl_booking_reminder", Keywords: bookingKW},
+			SMS: smsBooking},
 		{ID: RuleBookingSoon, Kind: KindBooking, Title: "预约即将开始",
-			Body:   "您预约的{{item}}将于{{time}}开始，请前往{{hall}}取号。",
-			WeChat: WeChatTemplate{TemplateID: "tmpl_booking_reminder", Page: "pages/booking/detail?id={{booking_id}}", Keywords: bookingKW}},
+			Body: "您预约的{{item}}将于{{time}}开始，请前往{{hall}}取号。",
+			Link: linkTo(links.Booking, "booking_id"), WeChat: WeChatTemplate{TemplateID: "tmpl_booking_reminder", Keywords: bookingKW}},
 		{ID: RuleBookingNoShow, Kind: KindBooking, Title: "爽约提醒", Important: true,
-			Body:   "您预约的{{item}}（{{time}}）未按时到场，{{note}}",
-			WeChat: WeChatTemplate{TemplateID: "tmpl_booking_noshow", Page: "pages/booking/list", Keywords: map[string]string{"thing1": "item", "time2": "time", "number3": "count", "thing4": "note"}},
-			SMS:    SMSTemplate{Code: SMSBookingNoShow, Params: map[string]string{"item": "item", "time": "time", "note": "note"}}},
+			Body: "您预约的{{item}}（{{time}}）未按时到场，{{note}}",
+			Link: linkTo(links.Bookings, ""), WeChat: WeChatTemplate{TemplateID: "tmpl_booking_noshow", Keywords: map[string]string{"thing1": "item", "time2": "time", "number3": "count", "thing4": "note"}},
+			SMS: SMSTemplate{Code: SMSBookingNoShow, Params: map[string]string{"item": "item", "time": "time", "note": "note"}}},
 		{ID: RuleCaseAccepted, Kind: KindCase, Title: "办件已受理",
-			Body:   "您的办件{{case_number}}（{{item}}）已受理，正在审核。",
-			WeChat: WeChatTemplate{TemplateID: "tmpl_case_progress", Page: "pages/case/detail?id={{case_id}}", Keywords: caseKW}},
+			Body: "您的办件{{case_number}}（{{item}}）已受理，正在审核。",
+			Link: linkTo(links.Case, "case_id"), WeChat: WeChatTemplate{TemplateID: "tmpl_case_progress", Keywords: caseKW}},
 		{ID: RuleCaseCompleted, Kind: KindCase, Title: "办件已办结", Important: true,
-			Body:   "您的办件{{case_number}}（{{item}}）{{status_text}}。{{note}}",
-			WeChat: WeChatTemplate{TemplateID: "tmpl_case_progress", Page: "pages/case/detail?id={{case_id}}", Keywords: caseKW},
-			SMS:    smsResult},
+			Body: "您的办件{{case_number}}（{{item}}）{{status_text}}。{{note}}",
+			Link: linkTo(links.Case, "case_id"), WeChat: WeChatTemplate{TemplateID: "tmpl_case_progress", Keywords: caseKW},
+			SMS: smsResult},
 		{ID: RuleCaseRejected, Kind: KindCase, Title: "办件不予受理", Important: true,
-			Body:   "您的办件{{case_number}}（{{item}}）不予受理。{{note}}",
-			WeChat: WeChatTemplate{TemplateID: "tmpl_case_progress", Page: "pages/case/detail?id={{case_id}}", Keywords: caseKW},
-			SMS:    smsResult},
+			Body: "您的办件{{case_number}}（{{item}}）不予受理。{{note}}",
+			Link: linkTo(links.Case, "case_id"), WeChat: WeChatTemplate{TemplateID: "tmpl_case_progress", Keywords: caseKW},
+			SMS: smsResult},
 		{ID: RuleCaseSupplement, Kind: KindCase, Title: "请补正材料", Urgent: true, Important: true,
-			Body:   "您的办件{{case_number}}需补正材料：{{materials}}，请于{{deadline}}前提交。",
-			WeChat: WeChatTemplate{TemplateID: "tmpl_case_supplement", Page: "pages/case/detail?id={{case_id}}", Keywords: map[string]string{"character_string1": "case_number", "thing2": "materials", "thing3": "deadline"}},
-			SMS:    SMSTemplate{Code: SMSCaseSupplement, Params: map[string]string{"case_number": "case_number", "materials": "materials", "deadline": "deadline"}}},
+			Body: "您的办件{{case_number}}（{{item}}）需补正材料：{{materials}}，请于{{deadline}}前提交。{{note_line}}",
+			Link: linkTo(links.Case, "case_id"), WeChat: WeChatTemplate{TemplateID: "tmpl_case_supplement", Keywords: map[string]string{"character_string1": "case_number", "thing2": "materials", "thing3": "deadline", "thing4": "note"}},
+			SMS: SMSTemplate{Code: SMSCaseSupplement, Params: map[string]string{"case_number": "case_number", "materials": "materials", "deadline": "deadline"}}},
 		{ID: RuleCaseReassure, Kind: KindCase, Title: "办件正在办理", After: 5 * 24 * time.Hour,
-			Body:   "您的办件{{case_number}}（{{item}}）正在办理，请耐心等待。{{note}}",
-			WeChat: WeChatTemplate{TemplateID: "tmpl_case_progress", Page: "pages/case/detail?id={{case_id}}", Keywords: caseKW}},
+			Body: "您的办件{{case_number}}（{{item}}）正在办理，请耐心等待。{{note}}",
+			Link: linkTo(links.Case, "case_id"), WeChat: WeChatTemplate{TemplateID: "tmpl_case_progress", Keywords: caseKW}},
 		{ID: RuleCaseEvaluate, Kind: KindEvaluation, Title: "邀请您评价", After: 24 * time.Hour,
-			Body:   "您的办件{{case_number}}（{{item}}）已办结，欢迎对本次服务进行评价。",
-			WeChat: WeChatTemplate{TemplateID: "tmpl_case_evaluate", Page: "pages/case/evaluate?id={{case_id}}", Keywords: map[string]string{"character_string1": "case_number", "thing2": "item", "thing3": "note"}}},
+			Body: "您的办件{{case_number}}（{{item}}）已办结，欢迎对本次服务进行评价。",
+			Link: linkTo(links.CaseEvaluate, "case_id"), WeChat: WeChatTemplate{TemplateID: "tmpl_case_evaluate", Keywords: map[string]string{"character_string1": "case_number", "thing2": "item", "thing3": "note"}}},
 		{ID: RulePaymentNotice, Kind: KindPayment, Title: "缴费通知", Important: true,
-			Body:   "您有一笔{{amount}}的费用待缴纳（{{agency}}），缴款码{{payment_code}}，请于{{due}}前缴纳。",
-			WeChat: WeChatTemplate{TemplateID: "tmpl_payment_notice", Page: "pages/pay/detail?code={{payment_code}}", Keywords: payKW},
-			SMS:    smsPay},
+			Body: "您有一笔{{amount}}的费用待缴纳（{{agency}}），缴款码{{payment_code}}，请于{{due}}前缴纳。",
+			Link: linkTo(links.Payment, "payment_code"), WeChat: WeChatTemplate{TemplateID: "tmpl_payment_notice", Keywords: payKW},
+			SMS: smsPay},
 		{ID: RulePaymentDue, Kind: KindPayment, Title: "缴费即将到期", Important: true,
-			Body:   "您的缴款码{{payment_code}}（{{amount}}）将于{{due}}到期，请及时缴纳。",
-			WeChat: WeChatTemplate{TemplateID: "tmpl_payment_notice", Page: "pages/pay/detail?code={{payment_code}}", Keywords: payKW},
-			SMS:    smsPay},
+			Body: "您的缴款码{{payment_code}}（{{amount}}）将于{{due}}到期，请及时缴纳。",
+			Link: linkTo(links.Payment, "payment_code"), WeChat: WeChatTemplate{TemplateID: "tmpl_payment_notice", Keywords: payKW},
+			SMS: smsPay},
 		{ID: RulePaymentPaid, Kind: KindPayment, Title: "缴费成功",
-			Body:   "缴款码{{payment_code}}已缴费{{amount}}。",
-			WeChat: WeChatTemplate{TemplateID: "tmpl_payment_result", Page: "pages/pay/detail?code={{payment_code}}", Keywords: paidKW}},
+			Body: "缴款码{{payment_code}}已缴费{{amount}}。",
+			Link: linkTo(links.Payment, "payment_code"), WeChat: WeChatTemplate{TemplateID: "tmpl_payment_result", Keywords: paidKW}},
 		{ID: RulePaymentReceipt, Kind: KindPayment, Title: "电子票据已开具",
-			Body:   "缴款码{{payment_code}}的财政电子票据{{receipt_number}}已开具。",
-			WeChat: WeChatTemplate{TemplateID: "tmpl_payment_result", Page: "pages/pay/detail?code={{payment_code}}", Keywords: paidKW}},
+			Body: "缴款码{{payment_code}}的财政电子票据{{receipt_number}}已开具。",
+			Link: linkTo(links.Payment, "payment_code"), WeChat: WeChatTemplate{TemplateID: "tmpl_payment_result", Keywords: paidKW}},
 		{ID: RulePaymentRefunded, Kind: KindPayment, Title: "退费成功",
-			Body:   "缴款码{{payment_code}}已退费{{amount}}。{{note}}",
-			WeChat: WeChatTemplate{TemplateID: "tmpl_payment_result", Page: "pages/pay/detail?code={{payment_code}}", Keywords: paidKW}},
+			Body: "缴款码{{payment_code}}已退费{{amount}}。{{note}}",
+			Link: linkTo(links.Payment, "payment_code"), WeChat: WeChatTemplate{TemplateID: "tmpl_payment_result", Keywords: paidKW}},
 		{ID: RulePaymentDuplicate, Kind: KindPayment, Title: "重复缴费将自动退回", Important: true,
-			Body:   "缴款码{{payment_code}}收到一笔重复或无需缴纳的付款{{amount}}，系统已自动原路退回，无需您操作。",
-			WeChat: WeChatTemplate{TemplateID: "tmpl_payment_result", Page: "pages/pay/detail?code={{payment_code}}", Keywords: paidKW}},
+			Body: "缴款码{{payment_code}}收到一笔重复或无需缴纳的付款{{amount}}，系统已自动原路退回，无需您操作。",
+			Link: linkTo(links.Payment, "payment_code"), WeChat: WeChatTemplate{TemplateID: "tmpl_payment_result", Keywords: paidKW}},
 		{ID: RuleShipmentPickedUp, Kind: KindShipment, Title: "快递已揽收",
-			Body:   "您的邮件已由{{carrier}}揽收，运单号{{waybill}}。",
-			WeChat: WeChatTemplate{TemplateID: "tmpl_shipment", Page: "pages/shipment/detail?id={{shipment_id}}", Keywords: shipKW}},
+			Body: "您的邮件已由{{carrier}}揽收，运单号{{waybill}}。",
+			Link: linkTo(links.Shipment, "shipment_id"), WeChat: WeChatTemplate{TemplateID: "tmpl_shipment", Keywords: shipKW}},
 		{ID: RuleShipmentDelivered, Kind: KindShipment, Title: "快递已签收",
-			Body:   "您的邮件（{{carrier}} {{waybill}}）已签收。",
-			WeChat: WeChatTemplate{TemplateID: "tmpl_shipment", Page: "pages/shipment/detail?id={{shipment_id}}", Keywords: shipKW}},
+			Body: "您的邮件（{{carrier}} {{waybill}}）已签收。",
+			Link: linkTo(links.Shipment, "shipment_id"), WeChat: WeChatTemplate{TemplateID: "tmpl_shipment", Keywords: shipKW}},
 		{ID: RuleShipmentException, Kind: KindShipment, Title: "快递异常", Urgent: true, Important: true,
-			Body:   "您的邮件（{{carrier}} {{waybill}}）出现异常：{{note}}",
-			WeChat: WeChatTemplate{TemplateID: "tmpl_shipment", Page: "pages/shipment/detail?id={{shipment_id}}", Keywords: shipKW},
-			SMS:    SMSTemplate{Code: SMSShipmentProblem, Params: map[string]string{"waybill": "waybill", "carrier": "carrier", "note": "note"}}},
+			Body: "您的邮件（{{carrier}} {{waybill}}）出现异常：{{note}}",
+			Link: linkTo(links.Shipment, "shipment_id"), WeChat: WeChatTemplate{TemplateID: "tmpl_shipment", Keywords: shipKW},
+			SMS: SMSTemplate{Code: SMSShipmentProblem, Params: map[string]string{"waybill": "waybill", "carrier": "carrier", "note": "note"}}},
 		{ID: RuleLicenseExpiry30, Kind: KindLicense, Title: "证照即将到期", Important: true,
-			Body:   "您的{{license}}将于{{expires}}到期，请及时办理延续。",
-			WeChat: WeChatTemplate{TemplateID: "tmpl_license_expiry", Page: "pages/license/detail?id={{license_id}}", Keywords: map[string]string{"thing1": "license", "date2": "expires", "thing3": "note"}},
-			SMS:    SMSTemplate{Code: SMSLicenseExpiry, Params: map[string]string{"license": "license", "expires": "expires"}}},
+			Body: "您的{{license}}将于{{expires}}到期，请及时办理延续。",
+			Link: linkTo(links.License, "license_id"), WeChat: WeChatTemplate{TemplateID: "tmpl_license_expiry", Keywords: map[string]string{"thing1": "license", "date2": "expires", "thing3": "note"}},
+			SMS: SMSTemplate{Code: SMSLicenseExpiry, Params: map[string]string{"license": "license", "expires": "expires"}}},
 		{ID: RuleLicenseExpiry7, Kind: KindLicense, Title: "证照7天后到期", Important: true,
-			Body:   "您的{{license}}将于{{expires}}到期，请尽快办理延续。",
-			WeChat: WeChatTemplate{TemplateID: "tmpl_license_expiry", Page: "pages/license/detail?id={{license_id}}", Keywords: map[string]string{"thing1": "license", "date2": "expires", "thing3": "note"}},
-			SMS:    SMSTemplate{Code: SMSLicenseExpiry, Params: map[string]string{"license": "license", "expires": "expires"}}},
+			Body: "您的{{license}}将于{{expires}}到期，请尽快办理延续。",
+			Link: linkTo(links.License, "license_id"), WeChat: WeChatTemplate{TemplateID: "tmpl_license_expiry", Keywords: map[string]string{"thing1": "license", "date2": "expires", "thing3": "note"}},
+			SMS: SMSTemplate{Code: SMSLicenseExpiry, Params: map[string]string{"license": "license", "expires": "expires"}}},
 	}
 	out := make(map[string]Rule, len(list))
 	for _, r := range list {
+		if r.SMS.Code != "" {
+			r.SMS.Params[SMSLinkParam] = SMSLinkParam // filled from the message's link when sent
+		}
 		out[r.ID] = r
 	}
 	return out

@@ -9,6 +9,7 @@ import (
 	"os"
 	"time"
 
+	"zwfw/links"
 	"zwfw/platform/jobs"
 )
 
@@ -117,6 +118,9 @@ type Deps struct {
 	SMS        SMSSender
 	Recipients Recipients
 	Lookups    Lookups
+	// Links makes the messages' links (a WeChat card's page, an app push's
+	// URL, an SMS's H5 path); nil: the default app scheme and a local H5 base (tests).
+	Links *links.Maker
 	// Rules default to DefaultRules().
 	Rules  map[string]Rule
 	Limits Limits
@@ -138,6 +142,7 @@ type Service struct {
 	recipients Recipients
 	lookups    Lookups
 	rules      map[string]Rule
+	links      *links.Maker
 	templates  map[string][]string // WeChat template id -> rule ids
 	limits     Limits
 	now        func() time.Time
@@ -153,6 +158,9 @@ func NewService(d Deps) *Service {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
+	if d.Links == nil {
+		d.Links, _ = links.New("http://localhost", "")
+	}
 	if d.Logger == nil {
 		d.Logger = slog.Default()
 	}
@@ -163,7 +171,7 @@ func NewService(d Deps) *Service {
 		d.Owner = fmt.Sprintf("%s-%d-%s", host, os.Getpid(), hex.EncodeToString(b))
 	}
 	s := &Service{store: d.Store, queue: d.Queue, wechat: d.WeChat, push: d.Push, sms: d.SMS,
-		recipients: d.Recipients, lookups: d.Lookups, rules: d.Rules, templates: map[string][]string{},
+		recipients: d.Recipients, lookups: d.Lookups, rules: d.Rules, links: d.Links, templates: map[string][]string{},
 		limits: d.Limits.withDefaults(), now: d.Now, log: d.Logger.With("component", "notify"), owner: d.Owner}
 	for id, r := range d.Rules {
 		if r.WeChat.TemplateID != "" && !r.Disabled {

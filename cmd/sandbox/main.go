@@ -53,6 +53,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	flowControl := fs.Bool("sms-flow-control", true, "apply Aliyun's per-phone SMS limits (1/minute, 5/hour, 10/day)")
 	outDir := fs.String("out", "", "where to write the key files and zwfw.env (default a private directory under the temp dir)")
 	courierStep := fs.Duration("courier-step", 0, "move every parcel one step this often (0: only the controls move them)")
+	h5Base := fs.String("h5-base", "http://localhost:5173", "zwfw's ZWFW_H5_BASE_URL: the reminder SMS templates end with links under it")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -71,7 +72,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	// The SMS account's approved templates: zwfw's reminders, as a
 	// deployment has them approved at Aliyun.
-	for _, t := range notify.SMSTemplateSpecs() {
+	for _, t := range notify.SMSTemplateSpecs(*h5Base) {
 		s.SMSGateway().AddTemplate(sms.Template{Code: t.Code, Name: t.Name, Kind: sms.KindNotification, Content: t.Content})
 	}
 	env, err := s.DeploymentEnv(*outDir)
