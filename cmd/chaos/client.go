@@ -33,6 +33,14 @@ func (t *tally) record(r reply) {
 	}
 }
 
+// recordKey counts a request whose failure the caller classified.
+func (t *tally) recordKey(key string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.requests++
+	t.errors[key]++
+}
+
 // summary is "409 BOOKING_STATE_CONFLICT×19, 503 conn refused×3", most first.
 func (t *tally) summary() string {
 	t.mu.Lock()

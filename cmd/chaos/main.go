@@ -44,6 +44,7 @@ var specs = []spec{
 	{"kill", runKill},
 	{"redis", runRedis},
 	{"province", runProvince},
+	{"notify", runNotifyStorm},
 }
 
 func main() {

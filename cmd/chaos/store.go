@@ -152,6 +152,7 @@ type orderRow struct {
 	Channel   string `bson:"channel"`
 	Status    string `bson:"status"`
 	Amount    int64  `bson:"amount"`
+	PaidVia   string `bson:"paid_via"`
 }
 
 type refundRow struct {
