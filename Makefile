@@ -8,7 +8,7 @@ TEST_FLAGS ?= -count=1 -timeout 12m
 # The packages whose tests touch Redis (platform/testenv's Redis).
 REDIS_PKGS := ./identity/... ./province/... ./booking/... ./wxapi/... ./platform/... ./bff/...
 
-.PHONY: run sandbox build test test-embedded-redis test-redis-cluster config-table bench lint fmt vet clean
+.PHONY: run sandbox build test test-embedded-redis test-redis-cluster config-table bench lint lint-api fmt vet clean
 
 ## run: the whole service on the embedded default (FerretDB, miniredis, sandbox, demo data) on 127.0.0.1:8080
 run:
@@ -52,6 +52,21 @@ bench:
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet $(PKGS)
+
+# The API's Node tools (Redocly CLI, openapi-typescript, TypeScript), pinned by
+# tools/node/package-lock.json and installed there on first use.
+NODE_TOOLS := tools/node/node_modules/.bin
+NODE_TOOLS_STAMP := tools/node/node_modules/.package-lock.json
+REDOCLY := REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true $(NODE_TOOLS)/redocly
+$(NODE_TOOLS_STAMP): tools/node/package.json tools/node/package-lock.json
+	cd tools/node && npm ci --no-audit --no-fund
+
+## lint-api: Redocly CLI's recommended rules on bff/openapi.yaml; fails on any error or warning
+lint-api: $(NODE_TOOLS_STAMP)
+	@set -o pipefail; $(REDOCLY) lint --config redocly.yaml --format stylish --max-problems 1000 bff/openapi.yaml 2>&1 \
+	  | grep -v '[║╔╚]' | tee /tmp/zwfw-lint-api.$$$$.out; rc=$$?; \
+	  if grep -Eq '^ +[0-9]+:[0-9]+ +warning ' /tmp/zwfw-lint-api.$$$$.out; then echo "lint-api: warnings are failures here"; rc=1; fi; \
+	  rm -f /tmp/zwfw-lint-api.$$$$.out; exit $$rc
 
 fmt:
 	gofmt -w .
