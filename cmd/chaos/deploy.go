@@ -101,7 +101,7 @@ func newDeployment(ctx context.Context, bin, dir string) (*deployment, error) {
 	var err error
 	sbDir := filepath.Join(dir, "sandbox")
 	d.sandbox, err = startProc("sandbox", filepath.Join(dir, "sandbox.log"), filepath.Join(bin, "sandbox"), baseEnv(),
-		"-addr", "127.0.0.1:0", "-out", sbDir, "-sms-flow-control=false", "-courier-step", "1s")
+		"-addr", "127.0.0.1:0", "-out", sbDir, "-sms-flow-control=false")
 	if err != nil {
 		return nil, err
 	}

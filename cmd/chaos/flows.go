@@ -176,7 +176,10 @@ type provinceCase struct {
 	CaseNumber string         `json:"case_number"`
 	Status     string         `json:"status"`
 	Applicant  map[string]any `json:"applicant"`
-	History    []struct {
+	Evaluation *struct {
+		Level int `json:"level"`
+	} `json:"evaluation"`
+	History []struct {
 		Status string `json:"status"`
 	} `json:"history"`
 }

@@ -45,6 +45,7 @@ var specs = []spec{
 	{"redis", runRedis},
 	{"province", runProvince},
 	{"notify", runNotifyStorm},
+	{"doubletap", runDoubleTap},
 }
 
 func main() {
