@@ -57,6 +57,9 @@ type CaseEvent struct {
 	Status string    `json:"status"`
 	At     time.Time `json:"at"`
 	Note   string    `json:"note"`
+	// SupplementDue is the last day to supplement (YYYY-MM-DD), on a
+	// supplement_requested whose department set one.
+	SupplementDue string `json:"supplement_due,omitempty"`
 }
 
 // Case is a case as the province knows it.
@@ -67,7 +70,9 @@ type Case struct {
 	History    []CaseEvent `json:"history"`
 	// Supplement lists the material ids asked for at the last supplement_requested.
 	Supplement []string `json:"supplement_materials,omitempty"`
-	Result     string   `json:"result,omitempty"`
+	// SupplementDue is the last supplement request's deadline (YYYY-MM-DD), when set.
+	SupplementDue string `json:"supplement_due,omitempty"`
+	Result        string `json:"result,omitempty"`
 }
 
 // SubmitCase submits an application. Only the cases package's submission

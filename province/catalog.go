@@ -25,6 +25,7 @@ var (
 	epSearchItems = endpoint{groupCatalog, http.MethodGet, "/api/catalog/items"}
 	epGetItem     = endpoint{groupCatalog, http.MethodGet, "/api/catalog/items/{code}"}
 	epListHalls   = endpoint{groupCatalog, http.MethodGet, "/api/catalog/halls"}
+	epListDepts   = endpoint{groupCatalog, http.MethodGet, "/api/catalog/departments"}
 )
 
 // Limits of a catalog search.
@@ -123,15 +124,18 @@ type Guide struct {
 	FormFields    []FormField `json:"form_fields"`
 	StatutoryDays int         `json:"statutory_days"` // 法定办结时限, working days
 	PromisedDays  int         `json:"promised_days"`  // 承诺办结时限, working days
-	Fees          []Fee       `json:"fees"`
-	Steps         []string    `json:"steps"`
-	Halls         []Hall      `json:"halls"`
-	OnlineApply   bool        `json:"online_apply"`
-	Bookable      bool        `json:"bookable"`
-	MailMaterials bool        `json:"mail_materials"`
-	MailResult    bool        `json:"mail_result"`
-	MaxTrips      int         `json:"max_trips"`
-	UpdatedAt     time.Time   `json:"updated_at"`
+	// SupplementDays is the applicant's time to answer a supplement request
+	// (补正期限), in working days from the request; 0 when the guide states none.
+	SupplementDays int       `json:"supplement_days"`
+	Fees           []Fee     `json:"fees"`
+	Steps          []string  `json:"steps"`
+	Halls          []Hall    `json:"halls"`
+	OnlineApply    bool      `json:"online_apply"`
+	Bookable       bool      `json:"bookable"`
+	MailMaterials  bool      `json:"mail_materials"`
+	MailResult     bool      `json:"mail_result"`
+	MaxTrips       int       `json:"max_trips"`
+	UpdatedAt      time.Time `json:"updated_at"`
 }
 
 // GuideResult is a guide with where it came from.
@@ -235,6 +239,38 @@ func (c *Client) ListHalls(ctx context.Context, itemCode string) (HallList, erro
 	}
 	if l.Halls == nil {
 		l.Halls = []Hall{}
+	}
+	l.Freshness = f
+	return l, nil
+}
+
+// Department is a department that implements items; its Code is what the
+// catalog search's Dept filter takes.
+type Department struct {
+	Code string `json:"code"`
+	Name string `json:"name"`
+	USCC string `json:"uscc"`
+}
+
+// DepartmentList is the departments of the catalog.
+type DepartmentList struct {
+	Departments []Department `json:"departments"`
+	Freshness
+}
+
+// ListDepartments returns the departments that implement items; the
+// catalog calls it for the department list and to check a search's
+// department. Cached like SearchItems.
+//
+// Returns PROVINCE_UNAVAILABLE, PROVINCE_TIMEOUT or PROVINCE_BAD_RESPONSE on a cache miss.
+func (c *Client) ListDepartments(ctx context.Context) (DepartmentList, error) {
+	var l DepartmentList
+	f, err := c.cachedJSON(ctx, request{ep: epListDepts, path: epListDepts.route}, &l)
+	if err != nil {
+		return DepartmentList{}, err
+	}
+	if l.Departments == nil {
+		l.Departments = []Department{}
 	}
 	l.Freshness = f
 	return l, nil

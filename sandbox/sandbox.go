@@ -75,6 +75,8 @@ type Sandbox struct {
 	push     *push.Server
 	fakes    []fake.Fake
 	handler  http.Handler
+	// payClock is the payment fakes' clock (see clock.go).
+	payClock *fake.OffsetClock
 
 	mu     sync.Mutex
 	srv    *http.Server
@@ -89,14 +91,14 @@ func New(opts Options) *Sandbox {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Sandbox{log: log}
+	s := &Sandbox{log: log, payClock: fake.NewOffsetClock(opts.Now)}
 	s.wechat = wechat.New(wechat.Options{Now: opts.Now, Logger: log.With("fake", "wechat")})
 	s.sms = sms.New(sms.Options{Now: opts.Now, Logger: log.With("fake", "sms"), FlowControl: opts.SMSFlowControl})
 	s.province = province.New(province.Options{Now: opts.Now, Logger: log.With("fake", "province")})
-	s.wxpay = wechatpay.New(wechatpay.Options{MiniProgramAppID: s.wechat.AppID(), Now: opts.Now, Logger: log.With("fake", "wechatpay"),
+	s.wxpay = wechatpay.New(wechatpay.Options{MiniProgramAppID: s.wechat.AppID(), Now: s.payClock.Now, Logger: log.With("fake", "wechatpay"),
 		NotifyRetryDelays: opts.NotifyRetryDelays})
-	s.alipay = alipay.New(alipay.Options{Now: opts.Now, Logger: log.With("fake", "alipay"), NotifyRetryDelays: opts.NotifyRetryDelays})
-	s.nontax = nontax.New(nontax.Options{Now: opts.Now, Logger: log.With("fake", "nontax")})
+	s.alipay = alipay.New(alipay.Options{Now: s.payClock.Now, Logger: log.With("fake", "alipay"), NotifyRetryDelays: opts.NotifyRetryDelays})
+	s.nontax = nontax.New(nontax.Options{Now: s.payClock.Now, Logger: log.With("fake", "nontax")})
 	s.courier = courier.New(courier.Options{Now: opts.Now, Logger: log.With("fake", "courier"),
 		PushRetryDelays: opts.NotifyRetryDelays, AutoAdvance: opts.CourierAutoAdvance})
 	s.push = push.New(push.Options{Now: opts.Now, Logger: log.With("fake", "push")})
@@ -106,6 +108,9 @@ func New(opts Options) *Sandbox {
 	for _, f := range s.fakes {
 		f.Register(mux)
 	}
+	mux.HandleFunc("GET /sandbox/clock", s.getClock)
+	mux.HandleFunc("POST /sandbox/clock", s.postClock)
+	mux.HandleFunc("DELETE /sandbox/clock", s.deleteClock)
 	mux.HandleFunc("GET /sandbox/{$}", s.index)
 	mux.HandleFunc("/", notFound)
 	s.handler = mux
@@ -307,7 +312,8 @@ func (s *Sandbox) index(w http.ResponseWriter, _ *http.Request) {
 		Sandbox string             `json:"sandbox"`
 		URL     string             `json:"url"`
 		Fakes   []fake.Description `json:"fakes"`
-	}{"zwfw outside-system fakes; state is in memory and lost on restart", s.URL(), descs})
+		Clock   []fake.Endpoint    `json:"clock"`
+	}{"zwfw outside-system fakes; state is in memory and lost on restart", s.URL(), descs, clockControls})
 }
 
 // notFound answers routes no fake serves, saying so (a real API's 404 would

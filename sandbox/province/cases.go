@@ -72,6 +72,9 @@ type CaseEvent struct {
 	At        string   `json:"at"`
 	Note      string   `json:"note"`
 	Materials []string `json:"materials,omitempty"` // supplement_requested: the material ids to supplement
+	// SupplementDue is the last day to supplement (YYYY-MM-DD), with a
+	// supplement_requested whose department set one.
+	SupplementDue string `json:"supplement_due,omitempty"`
 }
 
 // Evaluation is a 好差评 rating of a case.
@@ -96,7 +99,8 @@ type Case struct {
 	Form          map[string]any   `json:"form"`
 	Materials     []map[string]any `json:"materials"`
 	Delivery      map[string]any   `json:"delivery"`
-	Supplement    []string         `json:"supplement_materials"` // ids requested at the last supplement_requested
+	Supplement    []string         `json:"supplement_materials"`     // ids requested at the last supplement_requested
+	SupplementDue string           `json:"supplement_due,omitempty"` // the last supplement_requested's deadline, when set
 	Result        string           `json:"result,omitempty"`
 	Evaluation    *Evaluation      `json:"evaluation,omitempty"`
 	SubmittedAt   string           `json:"submitted_at"`
@@ -148,6 +152,9 @@ func (c *caseRecord) apiView() map[string]any {
 		"status": c.Status, "applicant": applicant, "submitted_at": c.SubmittedAt, "updated_at": c.UpdatedAt,
 		"promised_days": c.PromisedDays, "due_on": c.DueOn, "history": slices.Clone(c.History),
 		"supplement_materials": slices.Clone(c.Supplement),
+	}
+	if c.SupplementDue != "" {
+		out["supplement_due"] = c.SupplementDue
 	}
 	if c.Result != "" {
 		out["result"] = c.Result
@@ -443,12 +450,17 @@ func (s *Server) move(rec *caseRecord, to, note string, materials []string, now 
 	}
 	rec.Status = to
 	rec.UpdatedAt = rfc3339(now)
-	rec.History = append(rec.History, CaseEvent{Status: to, At: rfc3339(now), Note: note, Materials: materials})
+	ev := CaseEvent{Status: to, At: rfc3339(now), Note: note, Materials: materials}
+	if to == StatusSupplementRequested {
+		ev.SupplementDue = rec.SupplementDue
+	}
+	rec.History = append(rec.History, ev)
 	s.log.Info("province case moved", "case_number", rec.CaseNumber, "from", from, "to", to)
 	event := CallbackEvent{
 		EventID: "EV" + fake.RandomString(fake.Hex, 24), Event: "case.status_changed",
 		CaseNumber: rec.CaseNumber, ItemCode: rec.ItemCode, Status: to, PreviousStatus: from,
 		At: rfc3339(now), Note: note, Materials: materials, Result: rec.Result, Seq: len(rec.History),
+		SupplementDue: ev.SupplementDue,
 	}
 	s.queueCallback(event)
 }
@@ -555,6 +567,9 @@ type Advance struct {
 	Note      string   `json:"note"`
 	Materials []string `json:"materials"` // supplement_requested: material ids of the item
 	Result    string   `json:"result"`    // completed_approved: electronic, mail or hall
+	// SupplementDue is the last day to supplement (YYYY-MM-DD, today or
+	// later), with supplement_requested; "" leaves the deadline to the guide's rule.
+	SupplementDue string `json:"supplement_due"`
 }
 
 // AdvanceCase moves case number as a department's clerk would. It fails
@@ -586,8 +601,14 @@ func (s *Server) AdvanceCase(number string, a Advance) (Case, error) {
 				return Case{}, fmt.Errorf("material %q is not one of the item's (m1..m%d)", id, len(rec.guide.Materials))
 			}
 		}
+		if a.SupplementDue != "" {
+			due, err := time.ParseInLocation(time.DateOnly, a.SupplementDue, chinaTime)
+			if err != nil || due.Before(day(now)) {
+				return Case{}, fmt.Errorf("supplement_due must be a date (YYYY-MM-DD), today or later")
+			}
+		}
 		mats = slices.Clone(a.Materials)
-		rec.Supplement = mats
+		rec.Supplement, rec.SupplementDue = mats, a.SupplementDue
 	case StatusCompletedApproved:
 		r := a.Result
 		if r == "" {
@@ -624,6 +645,9 @@ type CallbackEvent struct {
 	Materials      []string `json:"materials,omitempty"`
 	Result         string   `json:"result,omitempty"`
 	Seq            int      `json:"seq"` // position in the case's history (1 = submitted), to order late deliveries
+	// SupplementDue is the last day to supplement (YYYY-MM-DD), with a
+	// supplement_requested whose department set one.
+	SupplementDue string `json:"supplement_due,omitempty"`
 }
 
 // Delivery is one callback's delivery record.

@@ -225,8 +225,15 @@ func TestAdvanceStateMachine(t *testing.T) {
 	if code := adv(StatusSupplementRequested, "materials", []string{"m9"}); code != http.StatusBadRequest {
 		t.Fatalf("supplement request with unknown material: HTTP %d", code)
 	}
-	if code := adv(StatusSupplementRequested, "materials", []string{"m3"}, "note", "经营场所证明不清晰"); code != 200 {
+	if code := adv(StatusSupplementRequested, "materials", []string{"m3"}, "supplement_due", "2020-01-01"); code != http.StatusBadRequest {
+		t.Fatalf("supplement request due in the past: HTTP %d", code)
+	}
+	due := time.Now().In(chinaTime).AddDate(0, 0, 10).Format(time.DateOnly)
+	if code := adv(StatusSupplementRequested, "materials", []string{"m3"}, "note", "经营场所证明不清晰", "supplement_due", due); code != 200 {
 		t.Fatalf("supplement_requested: HTTP %d", code)
+	}
+	if c, _ := e.s.CaseByNumber(n); c.SupplementDue != due || c.History[len(c.History)-1].SupplementDue != due {
+		t.Fatalf("the deadline: case %q, history %+v", c.SupplementDue, c.History[len(c.History)-1])
 	}
 	if code := adv(StatusAccepted); code != http.StatusConflict {
 		t.Fatalf("accepted while waiting for the supplement: HTTP %d", code)

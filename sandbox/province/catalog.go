@@ -121,6 +121,11 @@ func (s *Server) getGuide(c *call) (any, *apiError) {
 	return g, nil
 }
 
+// getDepartments: GET /api/catalog/departments
+func (s *Server) getDepartments(_ *call) (any, *apiError) {
+	return map[string]any{"departments": s.Departments()}, nil
+}
+
 // getHalls: GET /api/catalog/halls?item_code=
 func (s *Server) getHalls(c *call) (any, *apiError) {
 	code := c.r.URL.Query().Get("item_code")

@@ -189,6 +189,24 @@ func TestGuide(t *testing.T) {
 		t.Fatalf("halls of the item %+v", halls.Halls)
 	}
 	e.do("GET", "/api/catalog/halls?item_code=nope", nil).want(t, http.StatusNotFound, CodeItemNotFound)
+	if g.SupplementDays != 10 { // 30 statutory days: ten to supplement
+		t.Fatalf("supplement_days %d", g.SupplementDays)
+	}
+
+	// The departments: each code filters the search.
+	var depts struct {
+		Departments []Department `json:"departments"`
+	}
+	e.do("GET", "/api/catalog/departments", nil).ok(t).into(t, &depts)
+	if len(depts.Departments) != len(e.s.Departments()) {
+		t.Fatalf("%d departments", len(depts.Departments))
+	}
+	for _, d := range depts.Departments {
+		items := e.searchAll(t, url.Values{"dept": {d.Code}})
+		if d.Code == "" || d.Name == "" || len(d.USCC) != 18 || len(items) == 0 || items[0].Dept != d.Name {
+			t.Fatalf("department %+v finds %d items", d, len(items))
+		}
+	}
 }
 
 func TestDataSetInvariants(t *testing.T) {

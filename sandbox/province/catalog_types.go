@@ -119,15 +119,18 @@ type Guide struct {
 	FormFields    []FormField `json:"form_fields"`
 	StatutoryDays int         `json:"statutory_days"`
 	PromisedDays  int         `json:"promised_days"`
-	Fees          []Fee       `json:"fees"`
-	Steps         []string    `json:"steps"`
-	Halls         []Hall      `json:"halls"`
-	OnlineApply   bool        `json:"online_apply"`
-	Bookable      bool        `json:"bookable"`
-	MailMaterials bool        `json:"mail_materials"`
-	MailResult    bool        `json:"mail_result"`
-	MaxTrips      int         `json:"max_trips"`
-	UpdatedAt     string      `json:"updated_at"`
+	// SupplementDays is how many working days an applicant has to answer a
+	// supplement request (补正期限), counted from the request.
+	SupplementDays int      `json:"supplement_days"`
+	Fees           []Fee    `json:"fees"`
+	Steps          []string `json:"steps"`
+	Halls          []Hall   `json:"halls"`
+	OnlineApply    bool     `json:"online_apply"`
+	Bookable       bool     `json:"bookable"`
+	MailMaterials  bool     `json:"mail_materials"`
+	MailResult     bool     `json:"mail_result"`
+	MaxTrips       int      `json:"max_trips"`
+	UpdatedAt      string   `json:"updated_at"`
 }
 
 // ItemSummary is an item in search results.
@@ -212,7 +215,7 @@ func buildCatalog() *catalog {
 			Audience: audience(sp.aud), Keywords: strings.Fields(sp.kw),
 			LegalBasis: sp.basis, Conditions: sp.cond,
 			FormFields:    sp.fields,
-			StatutoryDays: sp.sd, PromisedDays: sp.pd, Fees: sp.fees, Steps: sp.steps,
+			StatutoryDays: sp.sd, PromisedDays: sp.pd, SupplementDays: supplementDays(sp.sd), Fees: sp.fees, Steps: sp.steps,
 			OnlineApply: strings.Contains(sp.flags, "o"), Bookable: strings.Contains(sp.flags, "b"),
 			MailMaterials: strings.Contains(sp.flags, "m"), MailResult: strings.Contains(sp.flags, "r"),
 			MaxTrips:  sp.trips,
@@ -262,6 +265,15 @@ func buildCatalog() *catalog {
 		c.byCode[g.Code] = i
 	}
 	return c
+}
+
+// supplementDays is the sandbox's 补正期限: five working days for items
+// decided within ten, ten for the rest.
+func supplementDays(statutoryDays int) int {
+	if statutoryDays <= 10 {
+		return 5
+	}
+	return 10
 }
 
 func audience(s string) []string {

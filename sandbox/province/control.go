@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"zwfw/pii"
 	"zwfw/sandbox/fake"
@@ -31,6 +32,33 @@ func (s *Server) getLicenses(w http.ResponseWriter, r *http.Request) {
 		holder = pii.NormalizeUSCC(holder) // upper-cases an ID number's x as well
 	}
 	fake.WriteJSON(w, http.StatusOK, s.Licenses(holder))
+}
+
+// postRenewLicense: POST /sandbox/province/licenses/{id}/renew {"expires_on":"YYYY-MM-DD"}
+func (s *Server) postRenewLicense(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		ExpiresOn string `json:"expires_on"`
+	}
+	if err := fake.ReadJSON(w, r, &req); err != nil {
+		fake.ControlError(w, http.StatusBadRequest, `body must be JSON {"expires_on":"YYYY-MM-DD"}: %v`, err)
+		return
+	}
+	expires, err := time.ParseInLocation(time.DateOnly, req.ExpiresOn, chinaTime)
+	if err != nil {
+		fake.ControlError(w, http.StatusBadRequest, `expires_on must be a date YYYY-MM-DD`)
+		return
+	}
+	l, err := s.RenewLicense(r.PathValue("id"), expires)
+	switch {
+	case errors.Is(err, errLicenseNotFound):
+		fake.ControlError(w, http.StatusNotFound, "no licence %s (see GET /sandbox/province/licenses)", r.PathValue("id"))
+	case errors.Is(err, errLicenseNotRenewed):
+		fake.ControlError(w, http.StatusConflict, "%v", err)
+	case err != nil:
+		fake.ControlError(w, http.StatusBadRequest, "%v", err)
+	default:
+		fake.WriteJSON(w, http.StatusOK, l)
+	}
 }
 
 // getCases: GET /sandbox/province/cases

@@ -294,7 +294,7 @@ func TestControlListings(t *testing.T) {
 		t.Fatalf("bad callback url: HTTP %d", code)
 	}
 	d := e.s.Describe()
-	if d.Name != "province" || len(d.API) != 13 || len(d.Controls) == 0 || d.Info["app_key"] != e.s.AppKey() {
+	if d.Name != "province" || len(d.API) != 14 || len(d.Controls) == 0 || d.Info["app_key"] != e.s.AppKey() {
 		t.Fatalf("describe %+v", d)
 	}
 	for _, v := range d.Info {

@@ -106,6 +106,7 @@ func (s *Server) routes() []route {
 		{group: GroupCatalog, method: "GET", path: "/api/catalog/items", fn: s.searchItems, what: "search the item catalog: q, audience, dept, page_token, page_size"},
 		{group: GroupCatalog, method: "GET", path: "/api/catalog/items/{code}", fn: s.getGuide, what: "an item's guide (办事指南)"},
 		{group: GroupCatalog, method: "GET", path: "/api/catalog/halls", fn: s.getHalls, what: "halls, all or those handling item_code"},
+		{group: GroupCatalog, method: "GET", path: "/api/catalog/departments", fn: s.getDepartments, what: "the departments that implement items (code: the items search's dept filter)"},
 		{group: GroupIdentity, method: "POST", path: "/api/identity/realname/verify", fn: s.realnameVerify, what: `real-name check {"name","id_number"}`},
 		{group: GroupIdentity, method: "POST", path: "/api/identity/company/verify", fn: s.companyVerify, what: `company operator check {"uscc","operator_name","operator_id_number"}`},
 		{group: GroupLicenses, method: "POST", path: "/api/licenses/query", fn: s.queryLicenses, what: `a holder's e-licences {"holder_type","holder_id"}`},

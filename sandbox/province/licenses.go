@@ -2,6 +2,7 @@ package province
 
 import (
 	"encoding/hex"
+	"fmt"
 	"net/http"
 	"sort"
 	"strings"
@@ -240,6 +241,46 @@ func (s *Server) Licenses(holderID string) []LicenseRecord {
 		}
 	}
 	return out
+}
+
+// Errors of RenewLicense.
+const (
+	errLicenseNotFound   = controlError("licence not found")
+	errLicenseNotRenewed = controlError("licence cannot be renewed")
+)
+
+// RenewLicense renews licence id as its issuer does (换证): the old one is
+// revoked and a new one with the same number is issued today, valid until
+// expires (a day after today). It returns the new licence.
+func (s *Server) RenewLicense(id string, expires time.Time) (LicenseRecord, error) {
+	now := s.now()
+	expires = day(expires)
+	if !expires.After(day(now)) {
+		return LicenseRecord{}, fmt.Errorf("%w: expires_on must be after today", errLicenseNotRenewed)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var old *license
+	for _, l := range s.licenses {
+		if l.id == id {
+			old = l
+		}
+	}
+	if old == nil {
+		return LicenseRecord{}, errLicenseNotFound
+	}
+	if old.revoked {
+		return LicenseRecord{}, fmt.Errorf("%w: it was revoked (replaced) already", errLicenseNotRenewed)
+	}
+	fresh := newLicense(old.typ, old.number, old.holderType, old.holderID, old.holderName, old.issuer, day(now), expires)
+	for _, l := range s.licenses {
+		if l.id == fresh.id {
+			return LicenseRecord{}, fmt.Errorf("%w: it was issued today already", errLicenseNotRenewed)
+		}
+	}
+	old.revoked = true
+	s.licenses = append(s.licenses, fresh)
+	return fresh.record(now), nil
 }
 
 // queryLicenses: POST /api/licenses/query {"holder_type","holder_id"}

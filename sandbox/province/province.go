@@ -166,6 +166,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /sandbox/province/people", s.getPeople)
 	mux.HandleFunc("GET /sandbox/province/companies", s.getCompanies)
 	mux.HandleFunc("GET /sandbox/province/licenses", s.getLicenses)
+	mux.HandleFunc("POST /sandbox/province/licenses/{id}/renew", s.postRenewLicense)
 	s.gw.RegisterControls(mux, "/sandbox/province") // faults and stats
 	mux.HandleFunc("GET /sandbox/province/cases", s.getCases)
 	mux.HandleFunc("GET /sandbox/province/cases/{case_number}", s.getCase)
@@ -191,13 +192,14 @@ func (s *Server) Describe() fake.Description {
 			{Method: "GET", Path: "/sandbox/province/people", What: "demo people of the population registry (names, ID numbers) and people verified in sandbox mode"},
 			{Method: "GET", Path: "/sandbox/province/companies", What: "demo companies (USCC, legal representative, agents)"},
 			{Method: "GET", Path: "/sandbox/province/licenses?holder_id=", What: "e-licences with unmasked numbers"},
+			{Method: "POST", Path: "/sandbox/province/licenses/{id}/renew", What: `the issuer renews a licence: {"expires_on":"YYYY-MM-DD"}; the old one is revoked, a new one (new id) issued today`},
 			{Method: "POST", Path: "/sandbox/province/faults", What: `inject failures: {"group":"catalog|identity|licenses|cases|*","mode":"error|timeout|slow|drop|off","status":503,"delay_ms":2000,"count":0}`},
 			{Method: "GET", Path: "/sandbox/province/faults", What: "faults in force"},
 			{Method: "GET", Path: "/sandbox/province/stats", What: "calls per endpoint (calls, refused, faulted) and per request path"},
 			{Method: "DELETE", Path: "/sandbox/province/stats", What: "reset the counters"},
 			{Method: "GET", Path: "/sandbox/province/cases", What: "every case, newest last, with query password and history"},
 			{Method: "GET", Path: "/sandbox/province/cases/{case_number}", What: "one case"},
-			{Method: "POST", Path: "/sandbox/province/cases/{case_number}/advance", What: `a clerk moves the case: {"status":"accepted|rejected_at_intake|supplement_requested|completed_approved|completed_denied","note","materials":["m2"],"result":"electronic|mail|hall"}`},
+			{Method: "POST", Path: "/sandbox/province/cases/{case_number}/advance", What: `a clerk moves the case: {"status":"accepted|rejected_at_intake|supplement_requested|completed_approved|completed_denied","note","materials":["m2"],"supplement_due":"YYYY-MM-DD (optional; else the guide's supplement_days apply)","result":"electronic|mail|hall"}`},
 			{Method: "POST", Path: "/sandbox/province/callback", What: `set the callback URL for status changes: {"url":"http://..."} ("" = off)`},
 			{Method: "GET", Path: "/sandbox/province/callback", What: "callback URL and the delivery log"},
 		},
