@@ -27,6 +27,7 @@ const (
 // a real redis-server, and every outside system at the standalone sandbox
 // in its own process. Each scenario gets a fresh one.
 type deployment struct {
+	name     string // the scenario's, for progress lines
 	dir, bin string
 	sandbox  *proc
 	sbURL    string
@@ -89,8 +90,8 @@ func baseEnv() []string {
 	return env
 }
 
-func newDeployment(ctx context.Context, bin, dir string) (*deployment, error) {
-	d := &deployment{dir: dir, bin: bin, http: &http.Client{Timeout: 30 * time.Second,
+func newDeployment(ctx context.Context, name, bin, dir string) (*deployment, error) {
+	d := &deployment{name: name, dir: dir, bin: bin, http: &http.Client{Timeout: 30 * time.Second,
 		Transport: &http.Transport{MaxIdleConnsPerHost: 64, MaxConnsPerHost: 128}}}
 	ok := false
 	defer func() {

@@ -29,6 +29,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -59,7 +60,11 @@ func run() int {
 	binDir := flag.String("bin", "", "a directory holding already built zwfw and sandbox binaries (default: build them)")
 	goBin := flag.String("go", "go", "the go command used to build the binaries")
 	limit := flag.Duration("timeout", 15*time.Minute, "give up after this long")
+	parallel := flag.Bool("parallel", false, "run the scenarios side by side, each on its own deployment (default with -short)")
 	flag.Parse()
+	if *short && !isFlagSet("parallel") {
+		*parallel = true
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
@@ -77,6 +82,9 @@ func run() int {
 	if *short {
 		mode = "short"
 	}
+	if *parallel {
+		mode += ", scenarios side by side"
+	}
 	fmt.Printf("zwfw fault suite (%s), working directory %s\n", mode, work)
 	if _, err := lookRedis(); err != nil {
 		fmt.Fprintln(os.Stderr, "chaos:", err)
@@ -93,12 +101,33 @@ func run() int {
 		fmt.Printf("built zwfw and sandbox in %.1fs\n", time.Since(t0).Seconds())
 	}
 
-	var results []*scenario
+	// Each scenario has its own deployment, so they can run side by side
+	// (the short run does, to fit in CI's time); the full run takes them
+	// one at a time so their recovery times are not shared out over two
+	// cores.
+	var chosen []spec
 	for _, sp := range specs {
-		if *only != "" && !contains(strings.Split(*only, ","), sp.id) {
+		if *only == "" || contains(strings.Split(*only, ","), sp.id) {
+			chosen = append(chosen, sp)
+		}
+	}
+	rows := make([][]*scenario, len(chosen))
+	var wg sync.WaitGroup
+	for i, sp := range chosen {
+		if !*parallel {
+			rows[i] = runSpec(ctx, sp, bin, filepath.Join(work, sp.id), *short)
 			continue
 		}
-		results = append(results, runSpec(ctx, sp, bin, filepath.Join(work, sp.id), *short)...)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rows[i] = runSpec(ctx, sp, bin, filepath.Join(work, sp.id), *short)
+		}()
+	}
+	wg.Wait()
+	var results []*scenario
+	for _, r := range rows {
+		results = append(results, r...)
 	}
 
 	fmt.Println()
@@ -123,17 +152,19 @@ func run() int {
 // runSpec runs one scenario on a fresh deployment.
 func runSpec(ctx context.Context, sp spec, bin, dir string, short bool) []*scenario {
 	t0 := time.Now()
-	fmt.Printf("\n== %s\n", sp.id)
-	defer func() { progress("%s done", sp.id) }()
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return []*scenario{{name: sp.id, t: newTally(), err: err, recovered: -1}}
+	fail := func(err error) []*scenario {
+		progress(sp.id, "%v", err)
+		return []*scenario{{name: sp.id, t: newTally(), err: err, recovered: -1, took: time.Since(t0)}}
 	}
-	d, err := newDeployment(ctx, bin, dir)
-	progress("deployed: sandbox, redis-server, zwfw")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fail(err)
+	}
+	d, err := newDeployment(ctx, sp.id, bin, dir)
 	if err != nil {
-		return []*scenario{{name: sp.id, t: newTally(), err: fmt.Errorf("deploy: %w", err), recovered: -1}}
+		return fail(fmt.Errorf("deploy: %w", err))
 	}
 	defer d.close()
+	d.progress("deployed: sandbox, redis-server, zwfw")
 	rows := sp.run(ctx, d, short)
 	for _, s := range rows {
 		if s.took == 0 {
@@ -143,12 +174,21 @@ func runSpec(ctx context.Context, sp spec, bin, dir string, short bool) []*scena
 		if s.failed() {
 			status = "FAILED"
 		}
-		fmt.Printf("   %-44s %s  (lost %d, duplicated %d)\n", s.name, status, s.lost(), s.duplicated())
+		d.progress("%s: %s (lost %d, duplicated %d)", s.name, status, s.lost(), s.duplicated())
 		if s.err != nil {
-			fmt.Printf("   error: %s\n%s", indent(s.err.Error()), d.logs())
+			printMu.Lock()
+			fmt.Printf("error in %s: %s\n%s", s.name, indent(s.err.Error()), d.logs())
+			printMu.Unlock()
 		}
 	}
+	d.progress("done in %.0fs", time.Since(t0).Seconds())
 	return rows
+}
+
+func isFlagSet(name string) bool {
+	set := false
+	flag.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }
 
 func contains(list []string, s string) bool {
@@ -163,7 +203,15 @@ func contains(list []string, s string) bool {
 // suiteStart is when the run began; progress lines are stamped from it.
 var suiteStart = time.Now()
 
-// progress prints a step of a scenario as it happens.
-func progress(format string, args ...any) {
-	fmt.Printf("%6.1fs  "+format+"\n", append([]any{time.Since(suiteStart).Seconds()}, args...)...)
+// printMu keeps the lines of scenarios running side by side whole.
+var printMu sync.Mutex
+
+// progress prints a step of the run as it happens.
+func progress(name, format string, args ...any) {
+	printMu.Lock()
+	defer printMu.Unlock()
+	fmt.Printf("%6.1fs  %-9s "+format+"\n", append([]any{time.Since(suiteStart).Seconds(), name}, args...)...)
 }
+
+// progress prints a step of the deployment's scenario.
+func (d *deployment) progress(format string, args ...any) { progress(d.name, format, args...) }

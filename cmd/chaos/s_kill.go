@@ -54,7 +54,7 @@ func killLostAnswer(ctx context.Context, s *scenario) ([]submission, error) {
 	if err != nil {
 		return nil, err
 	}
-	progress("%d drafts ready", n)
+	d.progress("%d drafts ready", n)
 	if err := d.provinceFault(ctx, "cases", "late", map[string]any{"delay_ms": 60000, "count": n}); err != nil {
 		return nil, err
 	}
@@ -79,7 +79,7 @@ func killLostAnswer(ctx context.Context, s *scenario) ([]submission, error) {
 			unanswered++
 		}
 	}
-	progress("the province booked %d submissions of %s; zwfw holds the answer of none of %d: kill -9", n, g.Code, unanswered)
+	d.progress("the province booked %d submissions of %s; zwfw holds the answer of none of %d: kill -9", n, g.Code, unanswered)
 	d.crash()
 	if err := d.provinceFault(ctx, "cases", "off", nil); err != nil {
 		return nil, err
@@ -242,7 +242,7 @@ func killBeforeRelay(ctx context.Context, s *scenario, subs []submission) error 
 	if err != nil {
 		return err
 	}
-	progress("%d cases accepted, %d people about to book: the burst", len(subs), bookers)
+	d.progress("%d cases accepted, %d people about to book: the burst", len(subs), bookers)
 
 	// The burst: completions at the province, bookings at zwfw.
 	var wg sync.WaitGroup
@@ -360,7 +360,7 @@ func (s *scenario) inspectCrash(ctx context.Context, when string) error {
 	}); err != nil {
 		return fmt.Errorf("open the dead zwfw's store: %w", err)
 	}
-	progress("kill -9 %s: %d events written with their state and not relayed %v, %d in the log", when, pending, kinds, logged)
+	s.d.progress("kill -9 %s: %d events written with their state and not relayed %v, %d in the log", when, pending, kinds, logged)
 	s.note("killed %s: the store held %d events written with their state, not yet relayed %v (%d in the log)", when, pending, kinds, logged)
 	return nil
 }

@@ -92,7 +92,7 @@ func notifyStorm(ctx context.Context, s *scenario) error {
 		}
 	}
 	rand.Shuffle(len(storm), func(i, j int) { storm[i], storm[j] = storm[j], storm[i] })
-	progress("%d payments made; %d copies of their paid notifies at once", len(all), len(storm))
+	d.progress("%d payments made; %d copies of their paid notifies at once", len(all), len(storm))
 	stormStart := time.Now()
 	d.notifyVolley(ctx, s.t, storm)
 	if err := waitUntil(ctx, 60*time.Second, "every notice paid", func() (bool, error) {
@@ -134,7 +134,7 @@ func notifyStorm(ctx context.Context, s *scenario) error {
 		}
 	}
 	rand.Shuffle(len(storm), func(i, j int) { storm[i], storm[j] = storm[j], storm[i] })
-	progress("refunds made; %d copies of refund and paid notifies, shuffled, at once", len(storm))
+	d.progress("refunds made; %d copies of refund and paid notifies, shuffled, at once", len(storm))
 	d.notifyVolley(ctx, s.t, storm)
 	if err := waitUntil(ctx, 90*time.Second, "every notice refunded", func() (bool, error) {
 		return d.allStatus(ctx, all, "refunded")

@@ -76,7 +76,7 @@ func provinceFaults(ctx context.Context, s *scenario) error {
 			}
 		}
 		time.Sleep(time.Until(began.Add(hold)))
-		progress("province %s for %.0fs: %d submissions made meanwhile", ph.mode, hold.Seconds(), per)
+		d.progress("province %s for %.0fs: %d submissions made meanwhile", ph.mode, hold.Seconds(), per)
 	}
 	if err := d.provinceFault(ctx, "*", "off", nil); err != nil {
 		return err
@@ -106,7 +106,7 @@ func provinceFaults(ctx context.Context, s *scenario) error {
 	} else {
 		s.note("%v", waitErr)
 	}
-	progress("faults off with %d of %d submissions still waiting; all recorded after %.1fs", inFlight, len(subs), time.Since(off).Seconds())
+	d.progress("faults off with %d of %d submissions still waiting; all recorded after %.1fs", inFlight, len(subs), time.Since(off).Seconds())
 	if err := d.settle(ctx, 60*time.Second, false); err != nil {
 		s.note("%v", err)
 	}
