@@ -36,6 +36,27 @@ test-embedded-redis:
 test-redis-cluster:
 	$(GO) run ./platform/testenv/rediscluster -masters 3 -- $(GO) test $(TEST_FLAGS) $(REDIS_PKGS)
 
+## chaos: the fault suite (cmd/chaos): the real zwfw (ZWFW_SANDBOX=off), the standalone sandbox and
+## redis-server on loopback, killed and faulted on purpose; prints what was lost or duplicated,
+## counted in the store and at the sandbox, and fails if anything was (a few minutes)
+chaos: redis-server
+	$(GO) run ./cmd/chaos -go $(GO)
+
+## chaos-short: the fault suite's short version (CI, a minute or two): fewer rounds and copies,
+## the scenarios side by side
+chaos-short: redis-server
+	$(GO) run ./cmd/chaos -go $(GO) -short
+
+## redis-server: the machine's redis-server, installed with apt-get when missing (as root, or through sudo)
+redis-server:
+	@if command -v redis-server >/dev/null; then exit 0; fi; \
+	  sudo=; if [ "$$(id -u)" != 0 ]; then sudo=sudo; fi; \
+	  echo "installing redis-server with apt-get"; \
+	  $$sudo env DEBIAN_FRONTEND=noninteractive apt-get update -q && \
+	  $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q redis-server
+
+.PHONY: chaos chaos-short redis-server
+
 ## config-table: rewrite README.md's configuration table from bff/config_table.go
 config-table:
 	$(GO) run ./cmd/zwfw -write-config-table README.md
