@@ -179,15 +179,18 @@ type Case struct {
 	CaseNumber       string     `bson:"case_number,omitempty"`
 	QueryPasswordEnc string     `bson:"query_password_enc,omitempty"`
 	// Kept in step with the province.
-	ProvinceSeq  int         `bson:"province_seq"`
-	SyncedAt     *time.Time  `bson:"synced_at,omitempty"`
-	AcceptedAt   *time.Time  `bson:"accepted_at,omitempty"`
-	CompletedAt  *time.Time  `bson:"completed_at,omitempty"`
-	Supplement   []string    `bson:"supplement,omitempty"` // material slots the province asked for
-	SupplementNo int         `bson:"supplement_no"`
-	Result       string      `bson:"result,omitempty"`
-	Timeline     []Entry     `bson:"timeline"`
-	Evaluation   *Evaluation `bson:"evaluation,omitempty"`
+	ProvinceSeq  int        `bson:"province_seq"`
+	SyncedAt     *time.Time `bson:"synced_at,omitempty"`
+	AcceptedAt   *time.Time `bson:"accepted_at,omitempty"`
+	CompletedAt  *time.Time `bson:"completed_at,omitempty"`
+	Supplement   []string   `bson:"supplement,omitempty"` // material slots the province asked for
+	SupplementNo int        `bson:"supplement_no"`
+	// SupplementDue is the last day to answer the current supplement
+	// request (its start, Asia/Shanghai): the province's, or the guide's rule.
+	SupplementDue *time.Time  `bson:"supplement_due,omitempty"`
+	Result        string      `bson:"result,omitempty"`
+	Timeline      []Entry     `bson:"timeline"`
+	Evaluation    *Evaluation `bson:"evaluation,omitempty"`
 	// Action is the applicant's request to the province in flight
 	// (supplement or withdrawal): one at a time per case.
 	Action    *ProvinceAction `bson:"province_action,omitempty"`

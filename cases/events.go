@@ -37,6 +37,11 @@ type StatusChanged struct {
 	Note string `bson:"note"`
 	// Materials are the material slots a supplement request asks for.
 	Materials []string `bson:"materials"`
+	// MaterialNames are those materials by their guide names, in the same order.
+	MaterialNames []string `bson:"material_names,omitempty"`
+	// SupplementDue is the last day to answer a supplement request (its
+	// start, Asia/Shanghai): the province's deadline, or the guide's rule.
+	SupplementDue *time.Time `bson:"supplement_due,omitempty"`
 	// UserID is the case's owner, who is told.
 	UserID string `bson:"user_id"`
 }
@@ -60,16 +65,24 @@ func eventID(c *Case, eventType string) string {
 	return fmt.Sprintf("case:%s:v%d:%s", c.ID, c.Version, eventType)
 }
 
-// statusChanged is the StatusChanged payload of c's current status.
-func statusChanged(c *Case, note string) StatusChanged {
-	return StatusChanged{Status: string(c.Status), Result: c.Result, CaseNumber: c.CaseNumber, ItemCode: c.ItemCode,
+// statusChanged is the StatusChanged payload of c's current status;
+// names are the requested materials' names (a supplement request).
+func statusChanged(c *Case, note string, names []string) StatusChanged {
+	p := StatusChanged{Status: string(c.Status), Result: c.Result, CaseNumber: c.CaseNumber, ItemCode: c.ItemCode,
 		ItemName: c.ItemName, Note: note, Materials: c.Supplement, UserID: c.OwnerID}
+	if c.Status == StatusSupplementRequested {
+		p.MaterialNames, p.SupplementDue = names, c.SupplementDue
+	}
+	return p
 }
 
 // emitStatus puts c's status change in its outbox, stored by the save that
 // stores the status (c.Version must already be the new version).
-func (c *Case) emitStatus(actor, note string, at time.Time) {
-	c.Emit(events.MustPending(eventID(c, EventStatusChanged), EventStatusChanged, Subject(c.ID), actor, statusChanged(c, note), at))
+func (c *Case) emitStatus(actor, note string, at time.Time) { c.emitStatusWith(actor, note, at, nil) }
+
+// emitStatusWith is emitStatus with the requested materials' names.
+func (c *Case) emitStatusWith(actor, note string, at time.Time, names []string) {
+	c.Emit(events.MustPending(eventID(c, EventStatusChanged), EventStatusChanged, Subject(c.ID), actor, statusChanged(c, note, names), at))
 }
 
 // Actors of case events other than the owner, whose user id is the actor

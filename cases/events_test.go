@@ -27,7 +27,10 @@ func TestEventsRoundTrip(t *testing.T) {
 	at := time.Date(2026, 11, 23, 9, 30, 0, 0, time.UTC)
 	c := &Case{ID: "c_0193f0a1b2c3d4e5f6a7b8c9", OwnerID: "u_1", ItemCode: "11350100003600101L00001", ItemName: "居民身份证换领",
 		CaseNumber: "FZ2026112300010001", Status: StatusSupplementRequested, Supplement: []string{"m1", "m2"}, Version: 7}
-	c.emitStatus(ActorProvince, "身份证复印件不清晰", at)
+	due := time.Date(2026, 12, 7, 0, 0, 0, 0, shanghai)
+	c.SupplementDue = &due
+	dueUTC := due.UTC() // as BSON gives it back
+	c.emitStatusWith(ActorProvince, "身份证复印件不清晰", at, []string{"居民身份证", "近期免冠照片"})
 	c.Status, c.Result, c.Supplement, c.Version = StatusCompletedApproved, "mail", nil, 8
 	c.emitStatus(ActorProvince, "", at)
 	c.Version = 9
@@ -45,8 +48,9 @@ func TestEventsRoundTrip(t *testing.T) {
 	}{
 		{"case:c_0193f0a1b2c3d4e5f6a7b8c9:v7:case.status_changed", EventStatusChanged, &StatusChanged{}, &StatusChanged{
 			Status: "supplement_requested", CaseNumber: "FZ2026112300010001", ItemCode: "11350100003600101L00001", ItemName: "居民身份证换领",
-			Note: "身份证复印件不清晰", Materials: []string{"m1", "m2"}, UserID: "u_1"},
-			[]string{"status", "result", "case_number", "item_code", "item_name", "note", "materials", "user_id"}},
+			Note: "身份证复印件不清晰", Materials: []string{"m1", "m2"}, MaterialNames: []string{"居民身份证", "近期免冠照片"},
+			SupplementDue: &dueUTC, UserID: "u_1"},
+			[]string{"status", "result", "case_number", "item_code", "item_name", "note", "materials", "material_names", "supplement_due", "user_id"}},
 		{"case:c_0193f0a1b2c3d4e5f6a7b8c9:v8:case.status_changed", EventStatusChanged, &StatusChanged{}, &StatusChanged{
 			Status: "completed_approved", Result: "mail", CaseNumber: "FZ2026112300010001", ItemCode: "11350100003600101L00001",
 			ItemName: "居民身份证换领", UserID: "u_1"}, []string{"status", "result"}},

@@ -80,6 +80,7 @@ type Service struct {
 	pii      Protector
 	queue    Queue
 	events   EventReader
+	calendar Calendar
 	log      *slog.Logger
 	now      func() time.Time
 }
@@ -92,6 +93,8 @@ type Deps struct {
 	PII      Protector
 	Queue    Queue
 	Events   EventReader
+	// Calendar counts working days (a supplement's deadline by the guide's rule).
+	Calendar Calendar
 	Logger   *slog.Logger
 	Now      func() time.Time
 }
@@ -105,7 +108,7 @@ func NewService(d Deps) *Service {
 		d.Logger = slog.Default()
 	}
 	return &Service{store: d.Store, province: d.Province, people: d.People, pii: d.PII, queue: d.Queue,
-		events: d.Events, log: d.Logger, now: d.Now}
+		events: d.Events, calendar: d.Calendar, log: d.Logger, now: d.Now}
 }
 
 func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Millisecond) }

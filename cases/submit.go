@@ -247,6 +247,9 @@ type ProvinceUpdate struct {
 	Note       string
 	Materials  []string // requested materials, with supplement_requested
 	Result     string
+	// SupplementDue is the province's deadline of a supplement request
+	// (YYYY-MM-DD), when it set one.
+	SupplementDue string
 }
 
 // ApplyProvinceUpdate moves a case to the status the province reports. The
@@ -260,6 +263,10 @@ func (s *Service) ApplyProvinceUpdate(ctx context.Context, u ProvinceUpdate) (*C
 	c, err := s.store.ByNumber(ctx, u.CaseNumber)
 	if err != nil {
 		return nil, false, err
+	}
+	var sup supplementTerms
+	if u.Status == StatusSupplementRequested && u.Seq > c.ProvinceSeq && !c.Status.Final() {
+		sup = s.supplementTerms(ctx, c.ItemCode, u)
 	}
 	applied := false
 	c, err = s.update(ctx, c.ID, func(c *Case) error {
@@ -288,6 +295,7 @@ func (s *Service) ApplyProvinceUpdate(ctx context.Context, u ProvinceUpdate) (*C
 		case StatusSupplementRequested:
 			c.SupplementNo++
 			c.Supplement = append([]string(nil), u.Materials...)
+			c.SupplementDue = sup.due
 		case StatusCompletedApproved, StatusCompletedDenied, StatusRejectedAtIntake:
 			c.CompletedAt = &at
 			c.Result = u.Result
@@ -296,7 +304,7 @@ func (s *Service) ApplyProvinceUpdate(ctx context.Context, u ProvinceUpdate) (*C
 			c.Action = nil
 		}
 		// Reminders and shipments act on it without reading the case back.
-		c.emitStatus(ActorProvince, u.Note, now)
+		c.emitStatusWith(ActorProvince, u.Note, now, sup.names)
 		applied = true
 		return nil
 	})
@@ -330,7 +338,8 @@ func (s *Service) Poll(ctx context.Context, staleAfter time.Duration, limit int)
 		}
 		last := pc.History[len(pc.History)-1]
 		_, applied, err := s.ApplyProvinceUpdate(ctx, ProvinceUpdate{CaseNumber: c.CaseNumber, Status: Status(pc.Status),
-			Seq: len(pc.History), At: last.At, Note: last.Note, Materials: pc.Supplement, Result: pc.Result})
+			Seq: len(pc.History), At: last.At, Note: last.Note, Materials: pc.Supplement, Result: pc.Result,
+			SupplementDue: pc.SupplementDue})
 		if err != nil {
 			return n, err
 		}

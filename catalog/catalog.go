@@ -22,6 +22,7 @@ type Source interface {
 	SearchItems(ctx context.Context, q province.ItemQuery) (province.ItemPage, error)
 	GetItem(ctx context.Context, code string) (province.GuideResult, error)
 	ListHalls(ctx context.Context, itemCode string) (province.HallList, error)
+	ListDepartments(ctx context.Context) (province.DepartmentList, error)
 }
 
 // Service is the catalog business API, called by the HTTP handlers.
@@ -75,7 +76,40 @@ func (s *Service) Search(ctx context.Context, q Query) (province.ItemPage, error
 	if len(fields) > 0 {
 		return province.ItemPage{}, apperr.InvalidInput.WithFields(fields...)
 	}
+	if err := s.checkDept(ctx, q.Dept); err != nil {
+		return province.ItemPage{}, err
+	}
 	return s.src.SearchItems(ctx, province.ItemQuery{Q: q.Q, Audience: q.Audience, Dept: q.Dept, PageToken: q.Cursor, PageSize: q.Limit})
+}
+
+// Departments lists the departments that implement items; their codes are
+// what Search's Dept takes. Read through the province's cache like the
+// catalog (Stale while served from it during an outage).
+// Returns PROVINCE_UNAVAILABLE when the province is down and nothing is cached.
+func (s *Service) Departments(ctx context.Context) (province.DepartmentList, error) {
+	return s.src.ListDepartments(ctx)
+}
+
+// checkDept refuses a department code that is not in the department list,
+// naming the codes there are. When the list cannot be read (the province
+// down, nothing cached) the code goes to the search as it is.
+func (s *Service) checkDept(ctx context.Context, dept string) error {
+	if dept == "" {
+		return nil
+	}
+	list, err := s.src.ListDepartments(ctx)
+	if err != nil || len(list.Departments) == 0 {
+		return nil
+	}
+	var known []string
+	for _, d := range list.Departments {
+		if d.Code == dept {
+			return nil
+		}
+		known = append(known, fmt.Sprintf("%s（%s）", d.Code, d.Name))
+	}
+	return apperr.InvalidInput.WithFields(apperr.Field("dept", "DEPT_UNKNOWN",
+		"没有这个部门代码，可选："+strings.Join(known, "、")+"（见 GET /api/v1/departments）"))
 }
 
 // Guide returns an item's guide. Returns ITEM_NOT_FOUND or the province's errors.

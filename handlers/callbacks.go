@@ -34,6 +34,7 @@ type caseCallback struct {
 	Materials      []string  `json:"materials"`
 	Result         string    `json:"result"`
 	Seq            int       `json:"seq"`
+	SupplementDue  string    `json:"supplement_due"` // YYYY-MM-DD, with supplement_requested when the department set one
 }
 
 // CaseStatus handles POST /api/v1/callbacks/province: the signature, the
@@ -61,7 +62,7 @@ func (h *ProvinceCallbacks) CaseStatus(c *fiber.Ctx) error {
 	}
 	_, applied, err := h.Cases.ApplyProvinceUpdate(c.UserContext(), cases.ProvinceUpdate{
 		CaseNumber: cb.CaseNumber, Status: cases.Status(cb.Status), Seq: cb.Seq, At: cb.At,
-		Note: cb.Note, Materials: cb.Materials, Result: cb.Result,
+		Note: cb.Note, Materials: cb.Materials, Result: cb.Result, SupplementDue: cb.SupplementDue,
 	})
 	if err != nil && !errors.Is(err, cases.ErrNotFound) {
 		return err

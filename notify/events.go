@@ -224,10 +224,22 @@ func (s *Service) casePlans(e events.Event, d cases.StatusChanged, now time.Time
 	case "rejected_at_intake":
 		return []plan{one(RuleCaseRejected, e.Subject, "不予受理", "不予受理")}
 	case "supplement_requested":
-		materials := d.Materials
-		p := one(RuleCaseSupplement, e.Subject+"#"+shortHash(strings.Join(materials, "|")+"|"+d.Note), "需补正", "需补正材料")
-		p.fields["materials"] = firstNonEmpty(strings.Join(materials, "、"), d.Note, "详见办件")
-		p.fields["deadline"] = "尽快"
+		// The materials by their guide names (ids only from events written
+		// before the names were), the clerk's note and the deadline.
+		names := d.MaterialNames
+		if len(names) == 0 {
+			names = d.Materials
+		}
+		p := one(RuleCaseSupplement, e.Subject+"#"+shortHash(strings.Join(d.Materials, "|")+"|"+d.Note), "需补正", "需补正材料")
+		p.fields["materials"] = firstNonEmpty(strings.Join(names, "、"), "详见办件")
+		p.fields["deadline"] = "办件详情所示期限"
+		if d.SupplementDue != nil {
+			p.fields["deadline"] = d.SupplementDue.In(shanghai).Format(showDate)
+		}
+		p.fields["note_line"] = ""
+		if d.Note != "" {
+			p.fields["note_line"] = "补正说明：" + d.Note
+		}
 		return []plan{p}
 	}
 	return nil
@@ -310,26 +322,6 @@ func shipmentPlans(e events.Event, d logistics.StateChanged) []plan {
 	case logistics.EventException:
 		fields["note"] = firstNonEmpty(fields["note"], "请联系快递公司")
 		return one(RuleShipmentException, e.Subject+"@"+strconv.FormatInt(d.At.UnixMilli(), 10), "异常")
-	}
-	return nil
-}
-
-// ScheduleLicenseReminders enqueues the 30- and 7-day renewal reminders of
-// an e-licence expiring at expiresAt (sent at 10:00 those days). Call it
-// whenever a licence is synced; it is idempotent per expiry date, and a
-// renewed licence (new expiry) cancels the old reminders at send time.
-func (s *Service) ScheduleLicenseReminders(ctx context.Context, userID, licenseID, name string, expiresAt time.Time) error {
-	now := s.clock()
-	local := expiresAt.In(shanghai)
-	subject := "license:" + licenseID + "@" + local.Format(showDate)
-	fields := map[string]string{"license_id": licenseID, "license": name, "expires": local.Format(showDate), "note": "请及时办理延续"}
-	check := &Check{Kind: checkLicenseExpires, Ref: licenseID, At: expiresAt}
-	for rule, days := range map[string]int{RuleLicenseExpiry30: 30, RuleLicenseExpiry7: 7} {
-		at := time.Date(local.Year(), local.Month(), local.Day()-days, 10, 0, 0, 0, shanghai).UTC()
-		if err := s.enqueuePlan(ctx, plan{rule: rule, users: []string{userID}, subject: subject, fields: fields,
-			at: at, check: check, late: true}, now); err != nil {
-			return err
-		}
 	}
 	return nil
 }
