@@ -248,7 +248,8 @@ func countPayments(ctx context.Context, s *scenario, all []*stormed) error {
 		}
 	}
 	s.note("orders learnt paid through: %v (the channels held their own notifies back, so a \"notify\" here is a storm copy)", via)
-	paidOrders, refundRows, moneyIn, moneyOut, nontaxIn, nontaxOut := map[string]int{}, map[string]int{}, map[string]int{}, map[string]int{}, map[string]int{}, map[string]int{}
+	paidOrders, refundRows := map[string]int{}, map[string]int{}
+	moneyIn, moneyOut, nontaxIn, nontaxOut := money{}, money{}, money{}, money{}
 	succeeded, refunded := map[string]int{}, map[string]int{}
 	var want []reminderKey
 	var total, back int64
@@ -270,14 +271,14 @@ func countPayments(ctx context.Context, s *scenario, all []*stormed) error {
 			return err
 		}
 		total, back = total+in, back+out
-		moneyIn[st.code] = ratio(in, st.amount)
-		moneyOut[st.code] = ratio(out, st.amount)
+		moneyIn[st.code] = [2]int64{in, st.amount}
+		moneyOut[st.code] = [2]int64{out, st.amount}
 		paid, ref, _, err := d.nontaxMoney(ctx, st.code)
 		if err != nil {
 			return err
 		}
-		nontaxIn[st.code] = ratio(paid, st.amount)
-		nontaxOut[st.code] = ratio(ref, st.amount)
+		nontaxIn[st.code] = [2]int64{paid, st.amount}
+		nontaxOut[st.code] = [2]int64{ref, st.amount}
 		subject := paymentSubject(st.code)
 		succeeded[st.code] = per[subject][payments.EventSucceeded]
 		refunded[st.code] = per[subject][payments.EventRefunded]
@@ -285,10 +286,10 @@ func countPayments(ctx context.Context, s *scenario, all []*stormed) error {
 	}
 	exactlyOnce(s, "paid orders per notice (zwfw)", paidOrders)
 	exactlyOnce(s, "refunds per notice (zwfw)", refundRows)
-	exactlyOnce(s, "money in at the channel, in notice amounts", moneyIn)
-	exactlyOnce(s, "money back at the channel, in notice amounts", moneyOut)
-	exactlyOnce(s, "payment booked at the non-tax platform, in notice amounts", nontaxIn)
-	exactlyOnce(s, "refund booked at the non-tax platform, in notice amounts", nontaxOut)
+	countMoney(s, "money in at the channels", moneyIn)
+	countMoney(s, "money back at the channels", moneyOut)
+	countMoney(s, "payments booked at the non-tax platform", nontaxIn)
+	countMoney(s, "refunds booked at the non-tax platform", nontaxOut)
 	exactlyOnce(s, "payment.succeeded events per notice", succeeded)
 	exactlyOnce(s, "payment.refunded events per notice", refunded)
 	auditReminders(ctx, s, want)
@@ -301,18 +302,32 @@ func countPayments(ctx context.Context, s *scenario, all []*stormed) error {
 	return nil
 }
 
-// ratio is how many times amount a sum is (0 when nothing, 2 when twice);
-// a sum that is no multiple of the amount counts as once and is reported
-// by the checks' detail through the note.
-func ratio(sum, amount int64) int {
-	if amount == 0 {
-		return 0
+// money is what was moved for each notice, against the notice's amount.
+type money map[string][2]int64 // code -> {sum, amount}
+
+// countMoney files a notice whose money never moved as lost and each
+// further whole amount as duplicated; a sum that is no whole number of
+// notices (a wrong amount) fails the check outright.
+func countMoney(s *scenario, what string, m money) {
+	lost, dup := 0, 0
+	var odd []string
+	var total int64
+	for code, v := range m {
+		sum, amount := v[0], v[1]
+		total += sum
+		switch {
+		case amount <= 0 || sum%amount != 0:
+			odd = append(odd, fmt.Sprintf("%s: %s of %s", code, moneyText(sum), moneyText(amount)))
+		case sum == 0:
+			lost++
+		case sum > amount:
+			dup += int(sum/amount) - 1
+		}
 	}
-	r := int(sum / amount)
-	if sum%amount != 0 {
-		r++
+	s.count(what, lost, dup, "%s over %d notices", moneyText(total), len(m))
+	if len(odd) > 0 {
+		s.guarantee(what+" in whole notice amounts", false, "%s", listed(odd))
 	}
-	return r
 }
 
 func all_[T any](ctx context.Context, s *scenario, coll string) ([]T, error) {
