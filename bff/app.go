@@ -83,6 +83,7 @@ type App struct {
 	mp         *wxapi.MiniProgram
 	sms        *notify.AliyunSMS
 	blobs      *blobs.Store
+	debug      *debugServer // the pprof listener (ZWFW_DEBUG_ADDR), nil when off
 	// publicBase is the base URL outside systems call back (set from
 	// ZWFW_PUBLIC_BASE_URL, or by Listening).
 	publicBase atomic.Value // string
@@ -151,6 +152,12 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (app *App, err error
 	}
 	if a.http, err = a.buildHTTP(); err != nil {
 		return nil, err
+	}
+	if a.debug, err = startDebug(cfg.DebugAddr); err != nil {
+		return nil, err
+	}
+	if a.debug != nil {
+		a.closers = append(a.closers, a.debug.close)
 	}
 	bg, cancel := context.WithCancel(context.Background())
 	a.stopBackground = cancel
@@ -375,6 +382,9 @@ func (a *App) Banner() string {
 		fmt.Fprintf(&b, "  WeChat API   %s (app %s)\n", orDefault(a.cfg.WeChatAPIBase, "https://api.weixin.qq.com"), a.cfg.WeChatAppID)
 		fmt.Fprintf(&b, "  SMS gateway  %s\n", a.cfg.SMSEndpoint)
 		fmt.Fprintf(&b, "  Province     %s (%s)\n", a.cfg.ProvinceBaseURL, a.cfg.ProvinceSignMethod)
+	}
+	if a.debug != nil {
+		fmt.Fprintf(&b, "  Debug        http://%s/debug/pprof/   (admin only: CPU and heap profiles)\n", a.debug.addr())
 	}
 	for _, d := range a.demoStaff {
 		fmt.Fprintf(&b, "  Demo staff   %-10s %-9s password in %s\n", d.Username, d.Roles, d.PasswordFile)

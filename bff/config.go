@@ -38,6 +38,13 @@ type Config struct {
 	TrustedProxies  string        // ZWFW_TRUSTED_PROXIES: comma-separated IPs/CIDRs whose X-Forwarded-For is believed
 	ShutdownTimeout time.Duration // ZWFW_SHUTDOWN_TIMEOUT
 
+	// AccessLogSample is the fraction of successful, fast requests whose
+	// access log line is written; failures and slow ones always are.
+	AccessLogSample float64       // ZWFW_ACCESS_LOG_SAMPLE
+	AccessLogSlow   time.Duration // ZWFW_ACCESS_LOG_SLOW
+	// DebugAddr is the admin-only pprof listener; empty = off.
+	DebugAddr string // ZWFW_DEBUG_ADDR
+
 	RatePerIP    int // ZWFW_RATE_PER_IP: requests per minute per client IP
 	RatePerUser  int // ZWFW_RATE_PER_USER: requests per minute per logged-in user
 	RateLoginIP  int // ZWFW_RATE_LOGIN_PER_IP: login attempts per minute per IP

@@ -136,6 +136,10 @@ var settings = []setting{
 	dur("PROVINCE_CACHE_MAX_STALE", 24*time.Hour, "catalog cache: how long a stale answer is served while refreshed or while the province is down", func(c *Config) *time.Duration { return &c.ProvinceCacheMaxStale }),
 	dur("PROVINCE_BREAKER_OPEN_TIMEOUT", 15*time.Second, "how long an open breaker fails fast before one probe", func(c *Config) *time.Duration { return &c.ProvinceBreakerOpen }),
 	str("ZWFW_LOG_LEVEL", "info", "`debug`, `info`, `warn`, `error` (JSON logs on stdout)", func(c *Config) *string { return &c.LogLevel }),
+	fraction("ZWFW_ACCESS_LOG_SAMPLE", 1, "fraction of successful requests written to the access log (`0.01`: one in a hundred); failures (status >= 400) and slow requests always are", func(c *Config) *float64 { return &c.AccessLogSample }),
+	dur("ZWFW_ACCESS_LOG_SLOW", 500*time.Millisecond, "a request taking at least this long is always logged (0: no threshold)", func(c *Config) *time.Duration { return &c.AccessLogSlow }),
+	debugAddr("ZWFW_DEBUG_ADDR", "admin-only `pprof` listener (`/debug/pprof/`); a bare port (`6060`, `:6060`) listens on loopback; never expose it publicly (`docs/deploy.md`)", func(c *Config) *string { return &c.DebugAddr }).
+		show("*(off)*"),
 	count("ZWFW_BODY_LIMIT", 12<<20, "request body limit in bytes (uploads)", func(c *Config) *int { return &c.BodyLimit }),
 	count("ZWFW_JSON_BODY_LIMIT", 1<<20, "request body limit in bytes (JSON)", func(c *Config) *int { return &c.JSONBodyLimit }),
 	str("ZWFW_CORS_ORIGINS", "http://localhost:5173,http://127.0.0.1:5173", "origins of the app's H5 pages", func(c *Config) *string { return &c.CORSOrigins }),

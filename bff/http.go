@@ -44,7 +44,7 @@ func (a *App) buildHTTP() (*fiber.App, error) {
 	degraded := func() { metrics.degraded.Inc() }
 
 	app.Use(requestID())
-	app.Use(observe(a.log, metrics))
+	app.Use(observe(newAccessLog(a.log, cfg.AccessLogSample, cfg.AccessLogSlow), metrics))
 	app.Use(recoverPanics(a.log))
 	app.Use(a.clientDetection())
 	app.Use(cors.New(cors.Config{

@@ -67,10 +67,9 @@ func routeLabel(c *fiber.Ctx) string {
 }
 
 // observe is the outermost middleware: it resolves errors into responses
-// (so the status is known), then writes the access log line and the metrics.
-// The log carries the path without its query string: queries may hold
-// personal data (phone, ID number) and must not reach the log.
-func observe(log *slog.Logger, m *httpMetrics) fiber.Handler {
+// (so the status is known), then writes the metrics and the access log
+// line (sampled: see accessLog).
+func observe(log *accessLog, m *httpMetrics) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		start := time.Now()
 		err := c.Next()
@@ -83,24 +82,7 @@ func observe(log *slog.Logger, m *httpMetrics) fiber.Handler {
 		elapsed := time.Since(start)
 		route := routeLabel(c)
 		m.observe(c.Method(), route, status, elapsed)
-		attrs := []any{
-			"request_id", handlers.RequestID(c),
-			"method", c.Method(),
-			"route", route,
-			"path", c.Path(),
-			"status", status,
-			"duration_ms", float64(elapsed.Microseconds()) / 1000,
-			"bytes", len(c.Response().Body()),
-			"ip", c.IP(),
-		}
-		if p := handlers.PrincipalFrom(c); p != nil {
-			attrs = append(attrs, "user_id", p.UserID)
-		}
-		level := slog.LevelInfo
-		if status >= 500 {
-			level = slog.LevelError
-		}
-		log.Log(c.UserContext(), level, "http", attrs...)
+		log.write(c, route, status, elapsed)
 		return nil
 	}
 }
