@@ -42,6 +42,7 @@ import (
 	"zwfw/platform/redisx"
 	"zwfw/platform/workdays"
 	"zwfw/province"
+	"zwfw/renewals"
 	"zwfw/sandbox"
 	sbsms "zwfw/sandbox/sms"
 	"zwfw/wxapi"
@@ -77,6 +78,7 @@ type App struct {
 	payments   *payments.Service
 	logistics  *logistics.Service
 	notify     *notify.Service
+	renewals   *renewals.Service
 	files      *casefile.Service
 	home       *home.Service
 	links      *links.Maker
@@ -179,6 +181,9 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (app *App, err error
 		return nil, err
 	}
 	if err := a.enqueueReconciliation(bg, time.Now()); err != nil {
+		return nil, err
+	}
+	if err := a.renewals.ScheduleSweep(bg, time.Now()); err != nil {
 		return nil, err
 	}
 	if err := a.logistics.SchedulePoll(bg, time.Now()); err != nil {

@@ -117,8 +117,9 @@ func (a *App) buildHTTP() (*fiber.App, error) {
 	api.Get("/items", cat.Search)
 	api.Get("/items/:code", conditional(cachePublic), cat.Guide)
 	api.Get("/halls", cat.Halls)
+	api.Get("/departments", cat.Departments)
 
-	me := &handlers.Me{Svc: a.identity, BodyLimit: cfg.JSONBodyLimit}
+	me := &handlers.Me{Svc: a.identity, BodyLimit: cfg.JSONBodyLimit, Observe: a.observeLicences}
 	public := []identity.Role{identity.RoleCitizen, identity.RoleBusiness}
 	// Real-name checks are a guessing oracle for names and ID numbers: few per user.
 	verifyLimit := rateLimit(limiter, ratelimit.Limit{Rate: 10, Period: time.Hour, Burst: 10}, byUser("realname"), degraded)
@@ -142,6 +143,10 @@ func (a *App) buildHTTP() (*fiber.App, error) {
 	api.Get("/cases", append(signedIn(public...), cs.List)...)
 	api.Get("/cases/:id", append(signedIn(public...), conditional(cachePrivate), cs.Get)...)
 	api.Post("/cases/:id/materials", append(signedIn(public...), cs.Upload)...)
+	api.Patch("/cases/:id", append(signedIn(public...), cs.EditDraft)...)
+	api.Put("/cases/:id/materials/:slot", append(signedIn(public...), cs.ReplaceMaterial)...)
+	api.Delete("/cases/:id/materials/:slot", append(signedIn(public...), cs.RemoveMaterial)...)
+	api.Get("/evaluation-reasons", handlers.EvaluationReasons)
 	api.Post("/cases/:id/submit", append(signedIn(public...), cs.Submit)...)
 	api.Post("/cases/:id/supplement", append(signedIn(public...), cs.Supplement)...)
 	api.Post("/cases/:id/withdraw", append(signedIn(public...), cs.Withdraw)...)
@@ -155,9 +160,10 @@ func (a *App) buildHTTP() (*fiber.App, error) {
 	api.Get("/public/cases/:number", publicByIP, publicByNumber, cs.PublicLookup)
 	hl := &handlers.Hotline{Cases: cs, Audit: a.audit}
 	api.Get("/hotline/cases", append(signedIn(identity.RoleHotline), hl.Lookup)...)
-	api.Get("/admin/audit", append(signedIn(identity.RoleAdmin), hl.AuditList)...)
+	au := &handlers.Audit{Log: a.audit, Staff: a.identity}
+	api.Get("/admin/audit", append(signedIn(identity.RoleAdmin), au.List)...)
 
-	bk := &handlers.Bookings{Svc: a.booking, Identity: a.identity, BodyLimit: cfg.JSONBodyLimit}
+	bk := &handlers.Bookings{Svc: a.booking, Identity: a.identity, BodyLimit: cfg.JSONBodyLimit, Names: displayNames{a}}
 	api.Get("/halls/:id/slots", bk.Slots)
 	api.Post("/bookings", append(signedIn(public...), bk.Book)...)
 	api.Get("/bookings", append(signedIn(public...), bk.List)...)

@@ -14,6 +14,7 @@ import (
 	"zwfw/notify/push"
 	"zwfw/payments"
 	"zwfw/platform/events"
+	"zwfw/province"
 )
 
 // buildNotify wires reminders: the channels (WeChat subscribe messages, app
@@ -103,7 +104,9 @@ func (l lookups) BookingDetails(ctx context.Context, id string) (notify.BookingD
 	if g, err := l.a.catalog.Guide(ctx, b.ItemCode); err == nil {
 		d.ItemName = g.Guide.Name
 		for _, m := range g.Guide.Materials {
-			d.Bring = append(d.Bring, m.Name)
+			if m.Required { // optional materials are not "to bring"
+				d.Bring = append(d.Bring, m.Name)
+			}
 		}
 	}
 	if h, err := l.a.booking.HallConfig(ctx, b.HallID); err == nil {
@@ -148,7 +151,8 @@ func (l lookups) LicenseExpiresAt(ctx context.Context, userID, licenseID string)
 		return time.Time{}, err
 	}
 	for _, h := range held {
-		if h.ID == licenseID && h.ExpiresOn != "" {
+		// A revoked (replaced) licence needs no renewal reminder any more.
+		if h.ID == licenseID && h.ExpiresOn != "" && h.Status == province.LicenseValid {
 			return time.ParseInLocation(time.DateOnly, h.ExpiresOn, handlers.Shanghai)
 		}
 	}

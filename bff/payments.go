@@ -38,8 +38,8 @@ func (a *App) buildPayments(ctx context.Context) error {
 	treasury, err := nontax.New(nontax.Config{
 		BaseURL: a.cfg.NonTaxBaseURL, AppKey: a.cfg.NonTaxAppKey, AppSecret: a.cfg.NonTaxAppSecret,
 		SignMethod: a.cfg.NonTaxSignMethod, Logger: a.log.With("component", "nontax"),
-		// Signed timestamps must agree with the sandbox when a test steps its clock.
-		Now: a.cfg.SandboxClock,
+		// Signed timestamps must agree with the sandbox when its clock is moved.
+		Now: a.paymentClock(),
 	}, nil)
 	if err != nil {
 		return fmt.Errorf("non-tax platform client: %w", err)
@@ -109,7 +109,7 @@ func (a *App) weChatPay() (*wechatpay.Client, error) {
 		MiniProgramAppID: a.cfg.WeChatAppID, AppAppID: a.cfg.WeChatPayAppAppID, MchID: a.cfg.WeChatPayMchID,
 		Key: a.cfg.WeChatPayKey, SignType: a.cfg.WeChatPaySignType, CertP12: cert, RootCAs: roots,
 		SecureAPIBase: a.cfg.WeChatPaySecureAPIBase, Timeout: 10 * time.Second,
-		Now: a.cfg.SandboxClock, // whether a day's bill should exist: the sandbox's day when a test steps it
+		Now: a.paymentClock(), // whether a day's bill should exist: the sandbox's day when its clock is moved
 	})
 }
 
@@ -130,6 +130,7 @@ func (a *App) alipayClient() (*alipay.Client, error) {
 	return alipay.New(alipay.Config{
 		AppID: a.cfg.AlipayAppID, AppPrivateKey: priv, AlipayPublicKey: pub, Gateway: a.cfg.AlipayGateway,
 		Timeout: 10 * time.Second, HTTPClient: &http.Client{Timeout: 15 * time.Second},
+		Now: a.paymentClock(), // whether a day's bill should exist yet
 	})
 }
 

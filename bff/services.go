@@ -113,6 +113,7 @@ func (a *App) buildServices(ctx context.Context, sec secrets) error {
 	a.registerPaymentJobs()
 	a.registerLogisticsJobs()
 	a.jobs.Register(notify.JobSend, a.notify.Dispatch)
+	a.buildRenewals()
 	a.wireMerges()
 	return nil
 }

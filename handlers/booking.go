@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -16,6 +17,15 @@ type Bookings struct {
 	Svc       *booking.Service
 	Identity  *identity.Service
 	BodyLimit int
+	// Names gives the hall and item names a booking is shown with (nil: none).
+	Names BookingNames
+}
+
+// BookingNames gives display names; "" when unknown (a name is never worth
+// failing an answer for).
+type BookingNames interface {
+	ItemName(ctx context.Context, itemCode string) string
+	HallName(ctx context.Context, hallID string) string
 }
 
 // BookingView is a booking as its owner sees it; CheckInCode is the QR payload.
@@ -23,7 +33,9 @@ type BookingView struct {
 	ID          string         `json:"id"`
 	Number      string         `json:"number"`
 	HallID      string         `json:"hall_id"`
+	HallName    string         `json:"hall_name,omitempty"`
 	ItemCode    string         `json:"item_code"`
+	ItemName    string         `json:"item_name,omitempty"`
 	CaseID      string         `json:"case_id,omitempty"`
 	SlotStart   time.Time      `json:"slot_start"`
 	SlotEnd     time.Time      `json:"slot_end"`
@@ -33,6 +45,30 @@ type BookingView struct {
 	QueueNumber int            `json:"queue_number,omitempty"`
 	Timeline    []TimelineView `json:"timeline"`
 	CreatedAt   time.Time      `json:"created_at"`
+}
+
+// view shapes a booking with its hall and item names, looked up once per
+// answer (names memoizes them across a list).
+func (h *Bookings) view(c *fiber.Ctx, b *booking.Booking, owner bool, names map[string]string) BookingView {
+	v := bookingView(b, owner)
+	if h.Names == nil {
+		return v
+	}
+	if names == nil {
+		names = map[string]string{}
+	}
+	name := func(key string, look func() string) string {
+		n, ok := names[key]
+		if !ok {
+			n = look()
+			names[key] = n
+		}
+		return n
+	}
+	ctx := c.UserContext()
+	v.HallName = name("hall:"+b.HallID, func() string { return h.Names.HallName(ctx, b.HallID) })
+	v.ItemName = name("item:"+b.ItemCode, func() string { return h.Names.ItemName(ctx, b.ItemCode) })
+	return v
 }
 
 func bookingView(b *booking.Booking, owner bool) BookingView {
@@ -117,7 +153,7 @@ func (h *Bookings) Book(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.Status(fiber.StatusCreated).JSON(bookingView(b, true))
+	return c.Status(fiber.StatusCreated).JSON(h.view(c, b, true, nil))
 }
 
 // List handles GET /api/v1/bookings.
@@ -127,8 +163,9 @@ func (h *Bookings) List(c *fiber.Ctx) error {
 		return err
 	}
 	items := make([]BookingView, 0, len(list))
+	names := map[string]string{}
 	for _, b := range list {
-		items = append(items, bookingView(b, true))
+		items = append(items, h.view(c, b, true, names))
 	}
 	return c.JSON(fiber.Map{"items": items, "next_cursor": next})
 }
@@ -139,7 +176,7 @@ func (h *Bookings) Get(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(bookingView(b, true))
+	return c.JSON(h.view(c, b, true, nil))
 }
 
 // Cancel handles POST /api/v1/bookings/:id/cancel.
@@ -148,7 +185,7 @@ func (h *Bookings) Cancel(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(bookingView(b, true))
+	return c.JSON(h.view(c, b, true, nil))
 }
 
 type rescheduleRequest struct {
@@ -169,7 +206,7 @@ func (h *Bookings) Reschedule(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(bookingView(b, true))
+	return c.JSON(h.view(c, b, true, nil))
 }
 
 type checkInRequest struct {
@@ -190,7 +227,7 @@ func (h *Bookings) CheckIn(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(bookingView(b, false))
+	return c.JSON(h.view(c, b, false, nil))
 }
 
 // PutHallConfig handles PUT /api/v1/admin/halls/:id/config.

@@ -42,6 +42,7 @@ type CaseView struct {
 	Delivery      cases.Delivery  `json:"delivery"`
 	Materials     []MaterialView  `json:"materials"`
 	Supplement    []string        `json:"supplement_materials,omitempty"`
+	SupplementDue string          `json:"supplement_due,omitempty"` // YYYY-MM-DD, while a supplement is asked for
 	Timeline      []TimelineView  `json:"timeline"`
 	TimeLimit     TimeLimitView   `json:"time_limit"`
 	Evaluation    *EvaluationView `json:"evaluation,omitempty"`
@@ -135,6 +136,9 @@ func (h *Cases) view(c *cases.Case, reveal bool) CaseView {
 		t := c.SubmittedAt.In(Shanghai)
 		v.SubmittedAt = &t
 	}
+	if c.Status == cases.StatusSupplementRequested && c.SupplementDue != nil {
+		v.SupplementDue = c.SupplementDue.In(Shanghai).Format("2006-01-02")
+	}
 	for _, m := range c.Materials {
 		v.Materials = append(v.Materials, MaterialView{SlotID: m.SlotID, Name: m.Name, Kind: m.Kind, Size: m.Size, SHA256: m.SHA256,
 			LicenseID: m.LicenseID, Round: m.Round, AttachedAt: m.AttachedAt.In(Shanghai)})
@@ -193,9 +197,9 @@ func (h *Cases) Create(c *fiber.Ctx) error {
 }
 
 // Get handles GET /api/v1/cases/:id: the owner's own case, with the form
-// in full. Every other view masks the form's personal data, the answers of
-// writes included: those are kept for Idempotency-Key replays, and personal
-// data is stored only encrypted.
+// and the mailing address in full. Every other view masks their personal
+// data, the answers of writes included: those are kept for Idempotency-Key
+// replays, and personal data is stored only encrypted.
 func (h *Cases) Get(c *fiber.Ctx) error {
 	f, err := h.Files.ForOwner(c.UserContext(), PrincipalFrom(c).UserID, c.Params("id"))
 	if err != nil {
@@ -203,6 +207,9 @@ func (h *Cases) Get(c *fiber.Ctx) error {
 	}
 	v := h.view(f.Case, true)
 	if v.Form, err = h.Svc.OwnerForm(f.Case); err != nil {
+		return err
+	}
+	if v.Delivery, err = h.Svc.OwnerDelivery(f.Case); err != nil {
 		return err
 	}
 	h.withFile(c, &v, f, true)
@@ -371,52 +378,4 @@ func (h *Hotline) Lookup(c *fiber.Ctx) error {
 		items = append(items, v)
 	}
 	return c.JSON(fiber.Map{"items": items})
-}
-
-// AuditView is one audit log entry.
-type AuditView struct {
-	ID         string    `json:"id"`
-	At         time.Time `json:"at"`
-	OperatorID string    `json:"operator_id"`
-	Ticket     string    `json:"ticket"`
-	QueryType  string    `json:"query_type"`
-	Query      string    `json:"query"`
-	CaseIDs    []string  `json:"case_ids"`
-	IP         string    `json:"ip,omitempty"`
-}
-
-// AuditList handles GET /api/v1/admin/audit?operator=&from=&to=&cursor=.
-func (h *Hotline) AuditList(c *fiber.Ctx) error {
-	f := cases.AuditFilter{OperatorID: c.Query("operator"), Before: c.Query("cursor"), Limit: 50}
-	var fields []apperr.FieldError
-	for _, p := range []struct {
-		name string
-		dst  *time.Time
-	}{{"from", &f.From}, {"to", &f.To}} {
-		if v := c.Query(p.name); v != "" {
-			t, err := time.Parse(time.RFC3339, v)
-			if err != nil {
-				fields = append(fields, apperr.Field(p.name, "TIME_INVALID", "时间格式应为 RFC 3339，如 2026-11-23T09:00:00+08:00"))
-				continue
-			}
-			*p.dst = t.UTC()
-		}
-	}
-	if len(fields) > 0 {
-		return apperr.InvalidInput.WithFields(fields...)
-	}
-	list, err := h.Audit.List(c.UserContext(), f)
-	if err != nil {
-		return err
-	}
-	out := make([]AuditView, 0, len(list))
-	for _, e := range list {
-		out = append(out, AuditView{ID: e.ID, At: e.At.In(Shanghai), OperatorID: e.OperatorID, Ticket: e.Ticket,
-			QueryType: e.QueryType, Query: e.Query, CaseIDs: e.CaseIDs, IP: e.IP})
-	}
-	next := ""
-	if len(out) == f.Limit {
-		next = out[len(out)-1].ID
-	}
-	return c.JSON(fiber.Map{"items": out, "next_cursor": next})
 }

@@ -74,6 +74,26 @@ func (h *Catalog) Guide(c *fiber.Ctx) error {
 	return c.JSON(GuideView{Guide: guide, Stale: g.Stale, FetchedAt: g.FetchedAt.In(Shanghai)})
 }
 
+// DepartmentView is a department: its code filters GET /api/v1/items?dept=.
+type DepartmentView struct {
+	Code string `json:"code"`
+	Name string `json:"name"`
+}
+
+// Departments handles GET /api/v1/departments.
+func (h *Catalog) Departments(c *fiber.Ctx) error {
+	list, err := h.Svc.Departments(c.UserContext())
+	if err != nil {
+		return err
+	}
+	out := make([]DepartmentView, 0, len(list.Departments))
+	for _, d := range list.Departments {
+		out = append(out, DepartmentView{Code: d.Code, Name: d.Name})
+	}
+	markStale(c, list.Stale)
+	return c.JSON(fiber.Map{"departments": out, "stale": list.Stale, "fetched_at": list.FetchedAt.In(Shanghai)})
+}
+
 // Halls handles GET /api/v1/halls?item_code=&near=lat,lng.
 func (h *Catalog) Halls(c *fiber.Ctx) error {
 	halls, err := h.Svc.Halls(c.UserContext(), c.Query("item_code"), c.Query("near"))

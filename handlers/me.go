@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -12,6 +13,9 @@ import (
 type Me struct {
 	Svc       *identity.Service
 	BodyLimit int
+	// Observe is told of the licences a user just read (their renewal
+	// reminders are kept in step with them); nil for none.
+	Observe func(ctx context.Context, userID string, held []identity.HeldLicense)
 }
 
 type realNameRequest struct {
@@ -72,9 +76,13 @@ func licenseView(l identity.HeldLicense) LicenseView {
 
 // Licenses handles GET /api/v1/me/licenses.
 func (h *Me) Licenses(c *fiber.Ctx) error {
-	ls, err := h.Svc.Licenses(c.UserContext(), PrincipalFrom(c))
+	p := PrincipalFrom(c)
+	ls, err := h.Svc.Licenses(c.UserContext(), p)
 	if err != nil {
 		return err
+	}
+	if h.Observe != nil {
+		h.Observe(c.UserContext(), p.UserID, ls)
 	}
 	out := make([]LicenseView, 0, len(ls))
 	for _, l := range ls {
