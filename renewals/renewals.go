@@ -115,6 +115,23 @@ func NewService(d Deps) *Service {
 		opts: o, log: d.Logger, now: d.Now}
 }
 
+// unchangedFor is how long a record that still matches what a read shows
+// is left alone (scheduling is idempotent anyway; this saves the writes).
+const unchangedFor = time.Hour
+
+// sameScheduled reports whether rec lists exactly the licences and expiries of want.
+func sameScheduled(rec []Scheduled, want map[string]Scheduled) bool {
+	if len(rec) != len(want) {
+		return false
+	}
+	for _, r := range rec {
+		if w, ok := want[r.LicenseID]; !ok || w.ExpiresOn != r.ExpiresOn {
+			return false
+		}
+	}
+	return true
+}
+
 // shanghai is where licence dates are days.
 var shanghai = time.FixedZone("CST", 8*3600)
 
@@ -155,6 +172,10 @@ func (s *Service) Observe(ctx context.Context, userID string, ls []License) (Res
 	rec, err := s.store.Get(ctx, userID)
 	if err != nil {
 		return Result{}, err
+	}
+	if rec != nil && now.Sub(rec.SyncedAt) < unchangedFor && sameScheduled(rec.Scheduled, want) {
+		// Read again within the hour, nothing changed: no writes on a page view.
+		return Result{Scheduled: len(want)}, nil
 	}
 	var res Result
 	for _, w := range want {

@@ -98,8 +98,12 @@ func TestObserve(t *testing.T) {
 	if !slices.Equal(r.scheduled, want) || len(r.cancelled) != 0 {
 		t.Fatalf("scheduled %v, cancelled %v", r.scheduled, r.cancelled)
 	}
-	// L20 renewed in place (another expiry), L30 revoked.
+	// Read again at once: nothing to do, nothing written.
 	r.scheduled = nil
+	if _, err := s.Observe(ctx, "u1", first); err != nil || len(r.scheduled) != 0 {
+		t.Fatalf("an unchanged read scheduled %v (%v)", r.scheduled, err)
+	}
+	// L20 renewed in place (another expiry), L30 revoked.
 	second := []License{{ID: "L20", Name: "驾驶证", ExpiresOn: day(40), Valid: true}, {ID: "L30", ExpiresOn: day(30), Valid: false}}
 	if _, err := s.Observe(ctx, "u1", second); err != nil {
 		t.Fatal(err)
