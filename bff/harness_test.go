@@ -261,6 +261,7 @@ func (s *server) validate(req *http.Request, r *response) {
 		s.t.Fatalf("%s %s -> %d does not match openapi.yaml: %v\nbody: %s", req.Method, route.Path, r.Status, err, r.Body)
 	}
 	validated.Store(req.Method+" "+route.Path, true)
+	recordedExamples.record(req, route.Path, r)
 }
 
 // wantError asserts an error envelope with the status and code.
