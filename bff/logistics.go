@@ -129,6 +129,7 @@ func (a *App) mailResults(ctx context.Context, e events.Event) error {
 func (a *App) runResultShipments(ctx context.Context) {
 	c := events.NewConsumer(a.db, consumerResultShipments, a.mailResults, events.ConsumerOptions{
 		Types: []string{cases.EventStatusChanged}, Logger: a.log.With("component", "logistics-consumer"),
+		LeaseDuration: a.cfg.JobLease,
 	})
 	if err := c.Run(ctx); err != nil && ctx.Err() == nil {
 		a.log.Error("result shipment consumer stopped", "err", err)

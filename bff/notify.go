@@ -55,6 +55,8 @@ func parseTemplateIDs(s string) map[string]string {
 func (a *App) runReminders(ctx context.Context) {
 	c := events.NewConsumer(a.db, notify.ConsumerName, a.notify.HandleEvent, events.ConsumerOptions{
 		Types: notify.EventTypes(), Logger: a.log.With("component", "notify-consumer"),
+		// A killed replica's consumer is taken over as soon as its jobs are.
+		LeaseDuration: a.cfg.JobLease,
 	})
 	if err := c.Run(ctx); err != nil && ctx.Err() == nil {
 		a.log.Error("reminder consumer stopped", "err", err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"math/rand/v2"
 	"time"
 
 	"zwfw/apperr"
@@ -97,10 +98,18 @@ func (s *Service) checkApplicant(ctx context.Context, c *Case, g province.Guide,
 
 var errAlreadyDone = errors.New("already done")
 
+// outageRetry is the delay before the next attempt while the province is
+// unreachable: 5-30 s, jittered so a backlog does not return in one wave.
+func outageRetry() time.Duration {
+	return 5*time.Second + time.Duration(rand.Int64N(int64(25*time.Second)))
+}
+
 func (s *Service) enqueueSubmit(ctx context.Context, caseID string) error {
 	_, _, err := s.queue.Enqueue(ctx, jobs.EnqueueRequest{Type: JobSubmit, Key: caseID, Payload: map[string]string{"case_id": caseID},
-		// A province outage of a day or two must delay, never drop, a submission.
-		MaxAttempts: 40})
+		// A province outage of a day or two must delay, never drop, a
+		// submission: retries while it is down come every 5-30 s (see
+		// outageRetry), so 20,000 attempts cover about four days.
+		MaxAttempts: 20000})
 	return err
 }
 
@@ -123,7 +132,12 @@ func (s *Service) HandleSubmitJob(ctx context.Context, j *jobs.Job) error {
 	receipt, err := s.province.SubmitCase(ctx, "case:"+c.ID, sub)
 	if err != nil {
 		switch apperr.KindOf(err) {
-		case apperr.KindUnavailable, apperr.KindTooMany, apperr.KindInternal:
+		case apperr.KindUnavailable, apperr.KindTooMany:
+			// Unknown outcome: retry with the same key, soon. An exponential
+			// backoff would leave submissions waiting minutes after a short
+			// outage (the breaker fails every attempt fast meanwhile).
+			return jobs.RetryAfter(err, outageRetry())
+		case apperr.KindInternal:
 			return err // unknown outcome: retry with the same key
 		case apperr.KindUpstream:
 			return err

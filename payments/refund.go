@@ -45,6 +45,10 @@ func (s *Service) RequestRefund(ctx context.Context, req RefundApplication) (Ref
 		if err != nil {
 			return Refund{}, err
 		}
+		if p.Status == StatusRefunded {
+			// Fully refunded: nothing is left to give back (not "unpaid").
+			return Refund{}, ErrRefundAmount.WithDetail("refundable_fen", int64(0))
+		}
 		if p.Status != StatusPaid && p.Status != StatusPartiallyRefunded {
 			return Refund{}, ErrNotPaid
 		}
