@@ -89,6 +89,49 @@ lint-api: $(NODE_TOOLS_STAMP)
 	  if grep -Eq '^ +[0-9]+:[0-9]+ +warning ' /tmp/zwfw-lint-api.$$$$.out; then echo "lint-api: warnings are failures here"; rc=1; fi; \
 	  rm -f /tmp/zwfw-lint-api.$$$$.out; exit $$rc
 
+.PHONY: api-spec api-release examples client client-types client-staleness-test
+
+## api-spec: rewrite openapi.yaml's generated ErrorCode list from the code (apperr)
+api-spec:
+	$(GO) run ./cmd/apispec -error-codes
+
+## examples: record one real request/response per operation from the bff tests, then write them
+## into openapi.yaml as examples (idempotent; a failing test only loses that test's recordings)
+EXAMPLES_DIR ?= $(CURDIR)/data/api-examples
+examples: api-spec
+	rm -rf $(EXAMPLES_DIR)
+	ZWFW_RECORD_EXAMPLES=$(EXAMPLES_DIR) $(GO) test -count=1 -timeout 20m ./bff/ \
+	  || echo "examples: some bff tests failed; writing the examples the others recorded"
+	$(GO) run ./cmd/apispec -examples $(EXAMPLES_DIR)
+
+## client: regenerate clients/ts/src/schema.ts from openapi.yaml (fails when the committed one
+## was stale: commit the regenerated file), type-check the client and its README example, and
+## show that the staleness check catches a changed spec
+CLIENT_TS := clients/ts
+OPENAPI_TS := $(NODE_TOOLS)/openapi-typescript
+API_SPEC ?= bff/openapi.yaml
+CLIENT_SCHEMA ?= $(CLIENT_TS)/src/schema.ts
+client: client-types client-staleness-test
+	@mkdir -p $(CLIENT_TS)/.build && awk '/^```ts$$/{f=1;next} /^```$$/{f=0} f' $(CLIENT_TS)/README.md > $(CLIENT_TS)/.build/readme-example.ts
+	$(NODE_TOOLS)/tsc -p $(CLIENT_TS)/tsconfig.json
+	@echo "client: types match bff/openapi.yaml; tsc --noEmit passed"
+
+client-types: $(NODE_TOOLS_STAMP)
+	@if ! $(OPENAPI_TS) $(API_SPEC) -o $(CLIENT_SCHEMA) --check >/dev/null 2>&1; then \
+	  $(OPENAPI_TS) $(API_SPEC) -o $(CLIENT_SCHEMA) >/dev/null && \
+	  echo "client: $(CLIENT_SCHEMA) was stale and has been regenerated from $(API_SPEC): commit it" && exit 1; fi
+
+# A spec with one more response field must make client-types fail on the committed types
+# (and pass once they are regenerated); run on copies, the committed files untouched.
+client-staleness-test: $(NODE_TOOLS_STAMP)
+	@tmp=$$(mktemp -d) && trap 'rm -rf $$tmp' EXIT && cp $(CLIENT_SCHEMA) $$tmp/schema.ts && \
+	  sed -E 's/^( *)status: \{type: string, enum: \[ok\]/\1uptime_s: {type: integer}\n&/' $(API_SPEC) > $$tmp/openapi.yaml && \
+	  ! cmp -s $(API_SPEC) $$tmp/openapi.yaml && \
+	  if $(MAKE) --no-print-directory -s client-types API_SPEC=$$tmp/openapi.yaml CLIENT_SCHEMA=$$tmp/schema.ts >/dev/null 2>&1; then \
+	    echo "client-staleness-test: a changed spec was not caught"; exit 1; fi && \
+	  $(MAKE) --no-print-directory -s client-types API_SPEC=$$tmp/openapi.yaml CLIENT_SCHEMA=$$tmp/schema.ts && \
+	  grep -q 'uptime_s' $$tmp/schema.ts && echo "client-staleness-test: a changed spec makes the committed types stale (caught)"
+
 fmt:
 	gofmt -w .
 
