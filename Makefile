@@ -26,6 +26,7 @@ build:
 test: lint
 	@if (exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null; then echo "tests use the real Redis at 127.0.0.1:6379"; else echo "no Redis on 127.0.0.1:6379: tests use embedded miniredis"; fi
 	$(GO) test $(TEST_FLAGS) $(PKGS)
+	cd api && $(GO) test $(TEST_FLAGS) ./... # the released API's contract (a module of its own: oasdiff)
 
 ## test-embedded-redis: the Redis-touching tests again, forced onto miniredis
 test-embedded-redis:
@@ -73,6 +74,7 @@ bench:
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet $(PKGS)
+	cd api && $(GO) vet ./...
 
 # The API's Node tools (Redocly CLI, openapi-typescript, TypeScript), pinned by
 # tools/node/package-lock.json and installed there on first use.
@@ -94,6 +96,11 @@ lint-api: $(NODE_TOOLS_STAMP)
 ## api-spec: rewrite openapi.yaml's generated ErrorCode list from the code (apperr)
 api-spec:
 	$(GO) run ./cmd/apispec -error-codes
+
+## api-release: keep the working spec as the released v1 (api/openapi.v1.yaml) that make test
+## guards against breaking changes; run at a release, with its CHANGELOG.md entry
+api-release:
+	cp bff/openapi.yaml api/openapi.v1.yaml
 
 ## examples: record one real request/response per operation from the bff tests, then write them
 ## into openapi.yaml as examples (idempotent; a failing test only loses that test's recordings)
