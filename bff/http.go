@@ -73,6 +73,12 @@ func (a *App) buildHTTP() (*fiber.App, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Operations openapi.yaml marks deprecated answer with Deprecation and Sunset.
+	notices, err := deprecations(doc)
+	if err != nil {
+		return nil, err
+	}
+	app.Use(deprecationHeaders(notices))
 	spec, err := json.Marshal(doc)
 	if err != nil {
 		return nil, err
