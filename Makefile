@@ -8,7 +8,7 @@ TEST_FLAGS ?= -count=1 -timeout 12m
 # The packages whose tests touch Redis (platform/testenv's Redis).
 REDIS_PKGS := ./identity/... ./province/... ./booking/... ./wxapi/... ./platform/... ./bff/...
 
-.PHONY: run sandbox build test test-embedded-redis test-redis-cluster config-table bench lint lint-api fmt vet clean
+.PHONY: run sandbox build test chromium test-embedded-redis test-redis-cluster config-table bench lint lint-api fmt vet clean
 
 ## run: the whole service on the embedded default (FerretDB, miniredis, sandbox, demo data) on 127.0.0.1:8080
 run:
@@ -22,11 +22,21 @@ build:
 	$(GO) build -o bin/zwfw ./cmd/zwfw
 	$(GO) build -o bin/sandbox ./cmd/sandbox
 
-## test: unit, integration and HTTP journey tests (embedded MongoDB; real Redis if it answers)
-test: lint
+## test: unit, integration and HTTP journey tests (embedded MongoDB; real Redis if it answers),
+## and the staff console's journeys in headless Chromium
+test: lint chromium
 	@if (exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null; then echo "tests use the real Redis at 127.0.0.1:6379"; else echo "no Redis on 127.0.0.1:6379: tests use embedded miniredis"; fi
 	$(GO) test $(TEST_FLAGS) $(PKGS)
 	cd api && $(GO) test $(TEST_FLAGS) ./... # the released API's contract (a module of its own: oasdiff)
+
+## chromium: Debian's Chromium and a Chinese font for the staff console's browser tests,
+## installed with apt-get when missing (as root, or through sudo)
+chromium:
+	@if [ -x /usr/bin/chromium ] && fc-list :lang=zh family 2>/dev/null | grep -q .; then exit 0; fi; \
+	  sudo=; if [ "$$(id -u)" != 0 ]; then sudo=sudo; fi; \
+	  echo "installing Debian's chromium and fonts-wqy-microhei with apt-get"; \
+	  $$sudo env DEBIAN_FRONTEND=noninteractive apt-get update -q && \
+	  $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium fonts-wqy-microhei
 
 ## test-embedded-redis: the Redis-touching tests again, forced onto miniredis
 test-embedded-redis:
@@ -68,6 +78,7 @@ bench:
 	  $(GO) test -run '^$$' -bench . -benchtime 3000x -count 3 ./bff/ && \
 	  $(GO) test -run '^$$' -bench . -benchtime 2s -count 1 ./pii/ ./province/ ./payments/... ./logistics/... ./notify/... && \
 	  $(GO) test -run '^$$' -bench BookVsRawGuarded -benchtime 300x -count 3 ./booking/ && \
+	  $(GO) test -run '^$$' -bench . -benchtime 1000x -count 3 ./console/ && \
 	  $(GO) test -run '^$$' -bench . -benchtime 200x -count 1 ./platform/... ; } | tee bench.out
 
 ## lint: gofmt and go vet

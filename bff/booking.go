@@ -19,7 +19,7 @@ func (a *App) buildBooking(ctx context.Context) error {
 		return err
 	}
 	a.booking = booking.NewService(booking.Deps{
-		Store: store, Calendar: a.calendar, People: bookingPeople{a.identity},
+		Store: store, Calendar: a.calendar, People: bookingPeople{a.identity}, Now: a.cfg.BookingClock,
 		Cache:  booking.NewRedisCache(a.rdb, a.keys, 5*time.Second, a.log.With("component", "booking-cache")),
 		Logger: a.log.With("component", "booking"),
 	})

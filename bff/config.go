@@ -160,6 +160,13 @@ type Config struct {
 	// CasePollStaleAfter, every CasePollEvery (a safety net for lost callbacks).
 	CasePollEvery      time.Duration // ZWFW_CASE_POLL_EVERY
 	CasePollStaleAfter time.Duration // ZWFW_CASE_POLL_STALE_AFTER
+
+	// ConsoleIdleTimeout ends a staff console session unused this long.
+	ConsoleIdleTimeout time.Duration // ZWFW_CONSOLE_IDLE_TIMEOUT
+	// BookingClock is the clock of booking and of the console's hall day
+	// (tests pin a hall's working day); not read from the environment.
+	// Nil = the wall clock.
+	BookingClock func() time.Time
 }
 
 // EmbeddedMongo reports whether zwfw starts its own FerretDB.

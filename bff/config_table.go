@@ -200,6 +200,7 @@ var settings = []setting{
 	dur("ZWFW_SHIPMENT_POLL_EVERY", 5*time.Minute, "how often the safety-net tracking poll runs", func(c *Config) *time.Duration { return &c.ShipmentPollEvery }),
 	dur("ZWFW_SHIPMENT_POLL_STALE_AFTER", 30*time.Minute, "shipments without news for this long are polled", func(c *Config) *time.Duration { return &c.ShipmentPollStaleAfter }),
 	dur("ZWFW_SANDBOX_COURIER_STEP", 2*time.Minute, "the embedded sandbox moves each parcel one step this often (0: only its controls do)", func(c *Config) *time.Duration { return &c.SandboxCourierStep }),
+	dur("ZWFW_CONSOLE_IDLE_TIMEOUT", 30*time.Minute, "the staff console (`/console/`) signs a staff member out after this long without use", func(c *Config) *time.Duration { return &c.ConsoleIdleTimeout }),
 }
 
 // ConfigTableMarkdown is README.md's configuration table, printed from the

@@ -221,6 +221,9 @@ func (a *App) buildHTTP() (*fiber.App, error) {
 	api.Get("/admin/calendar", append(signedIn(identity.RoleAdmin), calH.Show)...)
 	api.Put("/admin/calendar/overrides/:date", append(signedIn(identity.RoleAdmin), calH.PutOverride)...)
 
+	// The staff console (HTML pages, its own cookie session): logins share the API's per-IP budget.
+	a.console.Mount(app, loginLimit)
+
 	if missing := validator.undocumented(app.GetRoutes(true)); len(missing) > 0 {
 		return nil, fmt.Errorf("openapi.yaml does not document %s", strings.Join(missing, ", "))
 	}

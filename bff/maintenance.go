@@ -33,7 +33,12 @@ func (a *App) registerJobs() {
 		if err != nil {
 			return err
 		}
-		a.log.Info("housekeeping done", "sessions_deleted", n, "jobs_deleted", done, "exchanges_deleted", exch, "idempotency_keys_deleted", keys)
+		consoleSessions, err := a.consoleSessions.PurgeExpired(ctx, time.Now())
+		if err != nil {
+			return err
+		}
+		a.log.Info("housekeeping done", "sessions_deleted", n, "jobs_deleted", done, "exchanges_deleted", exch, "idempotency_keys_deleted", keys,
+			"console_sessions_deleted", consoleSessions)
 		// The next run is keyed by its date, so N replicas schedule it once.
 		return a.enqueueDailyPurge(ctx, time.Now().Add(24*time.Hour))
 	})

@@ -71,7 +71,7 @@ func (c *Case) RevealFields() []RevealField {
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		out = append(out, RevealField{"form." + k, "表单 " + k, c.FormMasked[k]})
+		out = append(out, RevealField{"form." + k, "申报表 · " + k, c.FormMasked[k]})
 	}
 	return out
 }

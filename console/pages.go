@@ -1,0 +1,90 @@
+package console
+
+import (
+	"slices"
+	"strings"
+
+	"zwfw/identity"
+)
+
+// Page is one screen of the console: where it is, what it is called, and
+// who may open it. The navigation lists the pages the signed-in account's
+// roles open; every route of a page refuses the other roles with a 403 page.
+type Page struct {
+	Path  string // under /console, e.g. "/hall"
+	Title string // in the navigation and the window title
+	Roles []identity.Role
+	// Hint is a line on the home page saying what the page is for.
+	Hint string
+	// Nav lists the page in the navigation (detail pages are reached from another page).
+	Nav bool
+}
+
+// The console's pages. A new page is one more entry here, its template
+// and its routes (routes.go).
+var (
+	pageHome = Page{Path: "/", Title: "首页", Roles: []identity.Role{identity.RoleHotline, identity.RoleStaff, identity.RoleAdmin}}
+	pageHall = Page{Path: "/hall", Title: "大厅取号", Roles: []identity.Role{identity.RoleStaff}, Nav: true,
+		Hint: "今日本大厅的预约（按时段）、扫码或输入核验码取号、排队号与爽约"}
+	pageHotline = Page{Path: "/hotline", Title: "12345 热线查询", Roles: []identity.Role{identity.RoleHotline}, Nav: true,
+		Hint: "按办件编号、手机号、身份证号或统一社会信用代码查询办件（须填写工单号，全程留痕）"}
+	pageHotlineCase = Page{Path: "/hotline/cases", Title: "办件详情", Roles: []identity.Role{identity.RoleHotline}}
+	pageSessions    = Page{Path: "/admin/sessions", Title: "在线会话", Roles: []identity.Role{identity.RoleAdmin}, Nav: true,
+		Hint: "当前登录控制台的工作人员，可强制下线"}
+)
+
+// pages lists the pages in navigation order.
+var pages = []Page{pageHome, pageHall, pageHotline, pageHotlineCase, pageSessions}
+
+// opens reports whether an account with roles may open the page.
+func (p Page) opens(roles []identity.Role) bool {
+	return slices.ContainsFunc(p.Roles, func(r identity.Role) bool { return slices.Contains(roles, r) })
+}
+
+// navLink is one entry of the navigation.
+type navLink struct {
+	Path, Title, Hint string
+	Current           bool
+}
+
+// navFor lists the pages roles may open, marking the current one.
+func navFor(roles []identity.Role, current Page) []navLink {
+	var out []navLink
+	for _, p := range pages {
+		if p.Nav && p.opens(roles) {
+			out = append(out, navLink{Path: "/console" + p.Path, Title: p.Title, Hint: p.Hint,
+				Current: current.Path == p.Path || strings.HasPrefix(current.Path, p.Path+"/")})
+		}
+	}
+	return out
+}
+
+// roleLabel names a role as staff know it.
+func roleLabel(r identity.Role) string {
+	switch r {
+	case identity.RoleHotline:
+		return "12345 热线坐席"
+	case identity.RoleStaff:
+		return "大厅窗口人员"
+	case identity.RoleAdmin:
+		return "管理员"
+	}
+	return string(r)
+}
+
+func rolesLabel(roles []identity.Role) string {
+	out := make([]string, len(roles))
+	for i, r := range roles {
+		out[i] = roleLabel(r)
+	}
+	return strings.Join(out, "、")
+}
+
+// Landing is where an account with roles starts: the first page of its
+// navigation (the home page when it has none).
+func Landing(roles []identity.Role) string {
+	if nav := navFor(roles, pageHome); len(nav) > 0 {
+		return nav[0].Path
+	}
+	return "/console/"
+}
