@@ -118,7 +118,7 @@ api-release:
 EXAMPLES_DIR ?= $(CURDIR)/data/api-examples
 examples: api-spec
 	rm -rf $(EXAMPLES_DIR)
-	ZWFW_RECORD_EXAMPLES=$(EXAMPLES_DIR) $(GO) test -count=1 -timeout 20m ./bff/ \
+	ZWFW_RECORD_EXAMPLES=$(EXAMPLES_DIR) $(GO) test -count=1 -timeout 20m -skip '^TestEveryOperationHasExamples$$' ./bff/ \
 	  || echo "examples: some bff tests failed; writing the examples the others recorded"
 	$(GO) run ./cmd/apispec -examples $(EXAMPLES_DIR)
 

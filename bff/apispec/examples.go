@@ -74,7 +74,9 @@ func WriteExamples(spec []byte, recs []Recorded) (out []byte, skipped []string, 
 		if err := add(resp, r.ResponseType, opID.Value, summary, bodyValue(r.ResponseType, r.Response)); err != nil {
 			return nil, nil, err
 		}
-		if r.Request != "" {
+		// The request of a refused call may be malformed on purpose: only a
+		// success shows a request.
+		if r.Request != "" && success(r.Status) {
 			body := resolve(doc, at(op, "requestBody"))
 			summary := fmt.Sprintf("%s %s", r.Method, r.URL)
 			if err := add(body, r.RequestType, opID.Value, summary, bodyValue(r.RequestType, r.Request)); err != nil {

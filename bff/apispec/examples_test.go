@@ -127,6 +127,7 @@ func TestBetterPrefersASuccessThenTheRichestWithinBudget(t *testing.T) {
 	}{
 		{"a success over an error", Recorded{Status: 201}, Recorded{Status: 400, Response: `{"code":"X"}`}, true},
 		{"200 over 202", Recorded{Status: 200}, Recorded{Status: 202}, true},
+		{"one with a request body", Recorded{Status: 200, Request: `{}`}, rich, true},
 		{"richer within the budget", rich, small, true},
 		{"poorer within the budget", small, rich, false},
 		{"within the budget over beyond it", small, huge, true},
@@ -136,5 +137,20 @@ func TestBetterPrefersASuccessThenTheRichestWithinBudget(t *testing.T) {
 		if got := Better(c.a, c.b); got != c.want {
 			t.Errorf("%s: Better = %v, want %v", c.name, got, c.want)
 		}
+	}
+}
+
+// A refused call shows its answer, never its (perhaps malformed) request.
+func TestWriteExamplesShowsNoRequestOfARefusedCall(t *testing.T) {
+	out, _, err := WriteExamples([]byte(sample), []Recorded{{Method: "POST", Path: "/a/{id}", URL: "/a/1", Status: 400,
+		RequestType: "application/json", Request: `{"bad":true}`, ResponseType: "application/json", Response: `{"code":"REQUEST_INVALID"}`}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(out), "bad: true") {
+		t.Errorf("the refused request was written:\n%s", out)
+	}
+	if !strings.Contains(string(out), "          examples:\n            postA:\n              summary: POST /a/1 → 400\n              value:\n                code: REQUEST_INVALID\n") {
+		t.Errorf("the refusal was not written into the shared error answer:\n%s", out)
 	}
 }

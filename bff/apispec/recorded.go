@@ -13,7 +13,7 @@ type Recorded struct {
 	URL          string `json:"url"`  // the path and query actually requested
 	Status       int    `json:"status"`
 	RequestType  string `json:"request_type,omitempty"`
-	Request      string `json:"request,omitempty"` // the body as sent (JSON of the fields for multipart)
+	Request      string `json:"request,omitempty"` // the body as sent (JSON of the fields for multipart); written only for a success
 	ResponseType string `json:"response_type,omitempty"`
 	Response     string `json:"response,omitempty"`
 }
@@ -24,13 +24,17 @@ const exampleBudget = 4096
 
 // Better reports whether a is a better example of its operation than b: a
 // success over an error, the lower success status (200 over 201 over 202),
-// then the richest body within the budget (the smallest when both are over it).
+// one with a request body, then the richest body within the budget (the
+// smallest when both are over it).
 func Better(a, b Recorded) bool {
 	if sa, sb := success(a.Status), success(b.Status); sa != sb {
 		return sa
 	}
 	if a.Status != b.Status {
 		return a.Status < b.Status
+	}
+	if ra, rb := a.Request != "", b.Request != ""; ra != rb {
+		return ra // a request to show as well
 	}
 	la, lb := len(a.Response)+len(a.Request), len(b.Response)+len(b.Request)
 	fa, fb := la <= exampleBudget, lb <= exampleBudget
