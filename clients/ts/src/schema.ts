@@ -3526,7 +3526,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
+                        /** @description "0" when taken */
                         code: string;
+                        /** @example 成功 */
+                        message?: string;
+                        data?: {
+                            /** @description false for a duplicate or a late delivery */
+                            applied?: boolean;
+                            event_id?: string;
+                        };
                     };
                 };
             };
@@ -4078,6 +4086,10 @@ export interface operations {
                     "application/json": {
                         date: string;
                         workday: boolean;
+                        /** @enum {string} */
+                        kind?: "holiday" | "workday";
+                        name?: string;
+                        official?: boolean;
                     };
                 };
             };
