@@ -186,7 +186,10 @@ func BenchmarkAccessLog(b *testing.B) {
 	for _, v := range variants {
 		b.Run(v.name, func(b *testing.B) {
 			app := fiber.New(fiber.Config{DisableStartupMessage: true})
-			app.Use(func(c *fiber.Ctx) error { c.Locals(handlers.LocalRequestID, "0123456789abcdef01234567"); return c.Next() })
+			app.Use(func(c *fiber.Ctx) error {
+				c.Locals(handlers.LocalRequestID, "0123456789abcdef01234567")
+				return c.Next()
+			})
 			app.Use(v.mw)
 			body := []byte(`{"ok":true}`)
 			app.Get("/api/v1/cases/:id", func(c *fiber.Ctx) error {
