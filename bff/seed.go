@@ -29,6 +29,7 @@ var demoStaff = []struct {
 	{"admin", "系统管理员", []identity.Role{identity.RoleAdmin}},
 	{"hotline01", "12345热线坐席", []identity.Role{identity.RoleHotline}},
 	{"hall01", "政务服务大厅窗口", []identity.Role{identity.RoleStaff}},
+	{"jiancha01", "电子监察督查员", []identity.Role{identity.RoleSupervisor}},
 }
 
 const demoSeedID = "seed:demo:v1"

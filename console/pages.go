@@ -23,7 +23,7 @@ type Page struct {
 // The console's pages. A new page is one more entry here, its template
 // and its routes (routes.go).
 var (
-	pageHome = Page{Path: "/", Title: "首页", Roles: []identity.Role{identity.RoleHotline, identity.RoleStaff, identity.RoleAdmin}}
+	pageHome = Page{Path: "/", Title: "首页", Roles: []identity.Role{identity.RoleHotline, identity.RoleStaff, identity.RoleAdmin, identity.RoleSupervisor}}
 	pageHall = Page{Path: "/hall", Title: "大厅取号", Roles: []identity.Role{identity.RoleStaff}, Nav: true,
 		Hint: "今日本大厅的预约（按时段）、扫码或输入核验码取号、排队号与爽约"}
 	pageHotline = Page{Path: "/hotline", Title: "12345 热线查询", Roles: []identity.Role{identity.RoleHotline}, Nav: true,
@@ -68,6 +68,8 @@ func roleLabel(r identity.Role) string {
 		return "大厅窗口人员"
 	case identity.RoleAdmin:
 		return "管理员"
+	case identity.RoleSupervisor:
+		return "电子监察督查员"
 	}
 	return string(r)
 }

@@ -10,7 +10,7 @@ import (
 )
 
 // Role is what a user may do. A citizen or business sees only its own
-// records; hotline, staff and admin are government-side roles.
+// records; hotline, staff, supervisor and admin are government-side roles.
 type Role string
 
 // The roles of zwfw.
@@ -20,12 +20,15 @@ const (
 	RoleHotline  Role = "hotline"
 	RoleStaff    Role = "staff"
 	RoleAdmin    Role = "admin"
+	// RoleSupervisor oversees time limits, 好差评 rectifications, money and
+	// reminders (电子监察) without the admin's power over configuration.
+	RoleSupervisor Role = "supervisor"
 )
 
 // Valid reports whether r is one of the known roles.
 func (r Role) Valid() bool {
 	switch r {
-	case RoleCitizen, RoleBusiness, RoleHotline, RoleStaff, RoleAdmin:
+	case RoleCitizen, RoleBusiness, RoleHotline, RoleStaff, RoleAdmin, RoleSupervisor:
 		return true
 	}
 	return false

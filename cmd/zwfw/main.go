@@ -30,7 +30,7 @@ func run() error {
 	writeTable := flag.String("write-config-table", "", "rewrite the configuration table in this README file and exit")
 	staff := flag.String("create-staff", "", "create this staff account (password from ZWFW_STAFF_PASSWORD) with the configured database, and exit")
 	staffName := flag.String("staff-name", "", "display name of the -create-staff account (default the username)")
-	staffRoles := flag.String("staff-roles", "admin", "roles of the -create-staff account: admin, staff, hotline (comma-separated)")
+	staffRoles := flag.String("staff-roles", "admin", "roles of the -create-staff account: admin, staff, hotline, supervisor (comma-separated)")
 	flag.Parse()
 	switch {
 	case *printTable:
