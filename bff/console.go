@@ -25,6 +25,7 @@ func (a *App) buildConsole(ctx context.Context, sec secrets) error {
 	now := a.cfg.BookingClock
 	c, err := console.New(console.Deps{
 		Sessions: sessions, Staff: a.identity, Bookings: a.booking, Cases: a.cases, Files: a.files,
+		Days:    console.NewRedisDayCache(a.rdb, a.keys, console.DayCacheTTL, a.log.With("component", "console-days")),
 		Catalog: catalogNames{a.catalog}, Calendar: a.calendar.Times(), Audit: a.audit,
 	}, console.Options{
 		IdleTimeout: a.cfg.ConsoleIdleTimeout, Secret: m.Sum(nil),

@@ -61,7 +61,7 @@ type Catalog interface {
 	FieldLabels(ctx context.Context, code string) (map[string]string, error)
 }
 
-// Deps are the services the console calls; all are required.
+// Deps are the services the console calls; all but Days are required.
 type Deps struct {
 	Sessions *SessionStore
 	Staff    Staff
@@ -69,6 +69,8 @@ type Deps struct {
 	Cases    Cases
 	Files    CaseFiles
 	Catalog  Catalog
+	// Days caches the hall screen's day (optional: nil reads the store every time).
+	Days DayCache
 	// Calendar counts a case's working days left on the hotline's list.
 	Calendar cases.Calendar
 	// Audit is the audit log every look-up, opened case and revealed field

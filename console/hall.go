@@ -1,6 +1,7 @@
 package console
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/url"
@@ -95,6 +96,9 @@ func (c *Console) checkIn(ctx *fiber.Ctx) error {
 		}
 		return c.page(ctx, e.Kind.HTTPStatus(), "hall.html", &pageData{Body: body, Problem: checkInProblem(e)})
 	}
+	if c.d.Days != nil {
+		c.d.Days.Update(ctx.UserContext(), b)
+	}
 	q := url.Values{"hall": {b.HallID}, "checked": {b.ID}}
 	return ctx.Redirect("/console/hall?"+q.Encode(), fiber.StatusSeeOther)
 }
@@ -143,12 +147,29 @@ func (c *Console) hallDay(ctx *fiber.Ctx) (*hallBody, int, error) {
 			body.Hall, cfg = o, hc
 		}
 	}
-	list, err := c.d.Bookings.HallDay(rctx, hallID, today)
+	list, err := c.dayBookings(rctx, hallID, today)
 	if err != nil {
 		return nil, 0, err
 	}
 	body.Sessions, body.Counts = c.groupBySession(ctx, cfg, today, list, now)
 	return body, fiber.StatusOK, nil
+}
+
+// dayBookings is the hall's day, from the day cache when it has it.
+func (c *Console) dayBookings(ctx context.Context, hallID string, day workdays.Date) ([]*booking.Booking, error) {
+	if c.d.Days != nil {
+		if list, ok := c.d.Days.Get(ctx, hallID, day); ok {
+			return list, nil
+		}
+	}
+	list, err := c.d.Bookings.HallDay(ctx, hallID, day)
+	if err != nil {
+		return nil, err
+	}
+	if c.d.Days != nil {
+		c.d.Days.Put(ctx, hallID, day, list)
+	}
+	return list, nil
 }
 
 // groupBySession puts the day's bookings under the hall's sessions (a

@@ -19,8 +19,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"zwfw/bff"
 	"zwfw/identity"
+	"zwfw/platform/redisx"
 	"zwfw/platform/testenv"
 	"zwfw/platform/workdays"
 	sbprovince "zwfw/sandbox/province"
@@ -36,6 +39,17 @@ type zwfw struct {
 	base  string
 	http  *http.Client
 	clock *clock
+	rdb   redis.UniversalClient
+	keys  redisx.Keys
+}
+
+// dropHallDay forgets the console's cached day of a hall, as its time to
+// live would (tests do not wait for it).
+func (z *zwfw) dropHallDay(hall string, day workdays.Date) {
+	z.t.Helper()
+	if err := z.rdb.Del(context.Background(), z.keys.Key("console", "hallday", hall, day.String())).Err(); err != nil {
+		z.t.Fatal(err)
+	}
 }
 
 // clock is the booking and hall-day clock; nil time = the wall clock.
@@ -65,7 +79,7 @@ type option func(*bff.Config)
 func start(t testing.TB, opts ...option) *zwfw {
 	t.Helper()
 	redisURL, _ := testenv.RedisURL(t)
-	_, keys := testenv.Redis(t)
+	rdb, keys := testenv.Redis(t)
 	db := testenv.DB(t)
 	cfg, err := bff.LoadConfig(func(k string) string {
 		switch k {
@@ -125,7 +139,8 @@ func start(t testing.TB, opts ...option) *zwfw {
 			t.Errorf("shutdown: %v", err)
 		}
 	})
-	return &zwfw{t: t, app: app, base: "http://" + ln.Addr().String(), http: &http.Client{Timeout: 20 * time.Second}, clock: clk}
+	return &zwfw{t: t, app: app, base: "http://" + ln.Addr().String(), http: &http.Client{Timeout: 20 * time.Second}, clock: clk,
+		rdb: rdb, keys: keys}
 }
 
 // api calls the JSON API and decodes the answer.
