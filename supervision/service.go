@@ -1,0 +1,324 @@
+package supervision
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"zwfw/apperr"
+	"zwfw/cases"
+	"zwfw/platform/events"
+	"zwfw/platform/workdays"
+)
+
+// ConsumerName is the event-log consumer that keeps the index.
+const ConsumerName = "supervision.index"
+
+// JobDaily is the daily job that writes a day's counts (key: the date).
+const JobDaily = "supervision.daily"
+
+// DefaultTTL is how often every replica reloads the index: how late a
+// change consumed by another replica may show.
+const DefaultTTL = 30 * time.Second
+
+// HistoryDays is how many days the chart shows, today included.
+const HistoryDays = 30
+
+// Options are the service's settings.
+type Options struct {
+	// WarnDays: a case is yellow in the last WarnDays working days of its
+	// limit (ZWFW_SUPERVISION_WARN_DAYS; 0 turns the warning off).
+	WarnDays int
+	// TTL is how often the index is reloaded (DefaultTTL when zero).
+	TTL time.Duration
+	// Now is the clock of "today" (time.Now when nil).
+	Now    func() time.Time
+	Logger *slog.Logger
+}
+
+// Service is electronic supervision: the board of the cases in progress,
+// the daily counts, and the audited opening of a case.
+type Service struct {
+	store Store
+	cases Cases
+	cal   cases.Calendar
+	opt   Options
+	kick  chan struct{}
+
+	mu       sync.Mutex
+	entries  map[string]Entry // nil until first loaded
+	loadedAt time.Time
+	gen      uint64   // changes with every change of entries
+	loading  bool     // a reload is reading the store
+	during   []change // changes applied while it reads, replayed on its result
+	board    *Board   // entries classified at board.Today, for gen boardGen
+	boardGen uint64
+	history  []Day // the stored days before today, loaded with the index
+	written  Day   // today's counts as this process last wrote them
+	running  bool  // Run is refreshing in the background
+}
+
+// change is one entry written (e != nil) or removed.
+type change struct {
+	id string
+	e  *Entry
+}
+
+// New returns the service over store, reading cases through cs and
+// counting working days on cal.
+func New(store Store, cs Cases, cal cases.Calendar, opt Options) *Service {
+	if opt.TTL <= 0 {
+		opt.TTL = DefaultTTL
+	}
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	if opt.Logger == nil {
+		opt.Logger = slog.Default()
+	}
+	return &Service{store: store, cases: cs, cal: cal, opt: opt, kick: make(chan struct{}, 1)}
+}
+
+// WarnDays is the warning period in working days.
+func (s *Service) WarnDays() int { return s.opt.WarnDays }
+
+// HandleEvent keeps the index (the consumer "supervision.index"): the case
+// of a case.status_changed is read back and its entry written, or removed
+// once it is finished or gone. Idempotent: it writes the case's current
+// state whatever the event says. Returns only errors worth a retry.
+func (s *Service) HandleEvent(ctx context.Context, e events.Event) error {
+	if e.Type != cases.EventStatusChanged {
+		return nil
+	}
+	id, ok := strings.CutPrefix(e.Subject, "case:")
+	if !ok {
+		return nil
+	}
+	return s.Sync(ctx, id)
+}
+
+// Sync writes the current state of one case into the index.
+func (s *Service) Sync(ctx context.Context, caseID string) error {
+	c, err := s.cases.ByID(ctx, caseID)
+	if err != nil && apperr.KindOf(err) != apperr.KindNotFound {
+		return err
+	}
+	if err == nil {
+		if entry, ok := EntryOf(c); ok {
+			if err := s.store.Put(ctx, entry); err != nil {
+				return err
+			}
+			s.apply(change{id: caseID, e: &entry})
+			return nil
+		}
+	}
+	if err := s.store.Remove(ctx, caseID); err != nil {
+		return err
+	}
+	s.apply(change{id: caseID})
+	return nil
+}
+
+// apply puts a change stored by this process into the loaded index.
+func (s *Service) apply(ch change) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.entries == nil {
+		return // loaded later, with the change in it
+	}
+	if s.loading {
+		s.during = append(s.during, ch)
+	}
+	s.set(ch)
+}
+
+func (s *Service) set(ch change) {
+	if ch.e != nil {
+		s.entries[ch.id] = *ch.e
+	} else {
+		delete(s.entries, ch.id)
+	}
+	s.gen++
+}
+
+// reload reads the index and the stored days again. Changes applied while
+// it reads are replayed on what it read (they are at least as new).
+func (s *Service) reload(ctx context.Context) error {
+	s.mu.Lock()
+	if s.loading {
+		s.mu.Unlock()
+		return nil
+	}
+	s.loading, s.during = true, nil
+	s.mu.Unlock()
+	list, err := s.store.All(ctx)
+	var days []Day
+	if err == nil {
+		today := workdays.DateOf(s.opt.Now())
+		days, err = s.store.Days(ctx, today.AddDays(-(HistoryDays - 1)), today)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.loading = false
+	if err != nil {
+		s.during = nil
+		return fmt.Errorf("supervision: reload: %w", err)
+	}
+	m := make(map[string]Entry, len(list))
+	for _, e := range list {
+		m[e.CaseID] = e
+	}
+	s.entries, s.history = m, days
+	for _, ch := range s.during {
+		s.set(ch)
+	}
+	s.during = nil
+	s.loadedAt = s.opt.Now()
+	s.gen++
+	return nil
+}
+
+// Board returns the cases in progress classified at today. It reads the
+// store only the first time; afterwards the index is in memory and
+// reloaded in the background (by Run; without Run, here once it is older
+// than the TTL).
+func (s *Service) Board(ctx context.Context) (*Board, error) {
+	now := s.opt.Now()
+	s.mu.Lock()
+	loaded, stale, running := s.entries != nil, now.Sub(s.loadedAt) >= s.opt.TTL || now.Before(s.loadedAt), s.running
+	s.mu.Unlock()
+	if !loaded || (stale && !running) {
+		if err := s.reload(ctx); err != nil {
+			return nil, err
+		}
+	} else if stale {
+		s.Kick()
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	today := workdays.DateOf(now)
+	if s.board == nil || s.boardGen != s.gen || s.board.Today != today {
+		s.board, s.boardGen = newBoard(s.entries, s.cal, now, s.opt.WarnDays), s.gen
+	}
+	return s.board, nil
+}
+
+// History returns the counts of the last HistoryDays days, oldest first,
+// today's from the board (days without counts have none: the chart leaves
+// them empty).
+func (s *Service) History(ctx context.Context) ([]Day, error) {
+	b, err := s.Board(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	stored := s.history
+	s.mu.Unlock()
+	out := make([]Day, 0, len(stored)+1)
+	for _, d := range stored {
+		if d.Day < b.Today.String() {
+			out = append(out, d)
+		}
+	}
+	return append(out, Day{Day: b.Today.String(), Counts: b.Total, At: s.opt.Now().UTC()}), nil
+}
+
+// Kick asks Run for a reload now (without waiting for it).
+func (s *Service) Kick() {
+	select {
+	case s.kick <- struct{}{}:
+	default:
+	}
+}
+
+// Run reloads the index every TTL (and when kicked) and writes today's
+// counts when they changed, until ctx ends. Every replica runs it.
+func (s *Service) Run(ctx context.Context) {
+	s.mu.Lock()
+	s.running = true
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		s.running = false
+		s.mu.Unlock()
+	}()
+	t := time.NewTicker(s.opt.TTL)
+	defer t.Stop()
+	for {
+		if err := s.reload(ctx); err != nil && ctx.Err() == nil {
+			s.opt.Logger.Warn("supervision index reload failed", "err", err)
+		} else if err == nil {
+			if err := s.snapshot(ctx, false); err != nil && ctx.Err() == nil {
+				s.opt.Logger.Warn("supervision daily counts failed", "err", err)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-s.kick:
+		}
+	}
+}
+
+// Snapshot writes today's counts (the daily job, and on demand). The
+// document of a day is replaced by its latest counts: writing twice is harmless.
+func (s *Service) Snapshot(ctx context.Context) error { return s.snapshot(ctx, true) }
+
+// snapshot writes today's counts unless they are what this process last
+// wrote (always when force).
+func (s *Service) snapshot(ctx context.Context, force bool) error {
+	b, err := s.Board(ctx)
+	if err != nil {
+		return err
+	}
+	d := Day{Day: b.Today.String(), Counts: b.Total, At: s.opt.Now().UTC().Truncate(time.Millisecond)}
+	s.mu.Lock()
+	same := s.written.Day == d.Day && s.written.Counts == d.Counts
+	s.mu.Unlock()
+	if same && !force {
+		return nil
+	}
+	if err := s.store.PutDay(ctx, d); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.written = d
+	s.mu.Unlock()
+	return nil
+}
+
+// DailyJobAt is when the daily job for the day of at runs: 23:55 Asia/Shanghai,
+// the counts as the day ends (today's are also written as they change).
+func DailyJobAt(at time.Time) (key string, runAt time.Time) {
+	d := workdays.DateOf(at)
+	return d.String(), d.Start().Add(23*time.Hour + 55*time.Minute)
+}
+
+// OpenCase returns a case on the board for a supervisor's one view and
+// writes the opening to the audit log first (query type "supervise", the
+// case number), as the hotline's opening of a case is. Returns
+// CASE_NOT_FOUND for a case not in progress (not under supervision).
+func (s *Service) OpenCase(ctx context.Context, audit cases.AuditLog, op cases.Operator, caseID string) (*cases.Case, Case, error) {
+	b, err := s.Board(ctx)
+	if err != nil {
+		return nil, Case{}, err
+	}
+	on, ok := b.Case(caseID)
+	if !ok {
+		return nil, Case{}, cases.ErrNotFound
+	}
+	c, err := s.cases.ByID(ctx, caseID)
+	if err != nil {
+		return nil, Case{}, err
+	}
+	entry := cases.AuditEntry{At: s.opt.Now().UTC().Truncate(time.Millisecond), OperatorID: op.ID, OperatorName: op.Name,
+		QueryType: "supervise", Query: c.CaseNumber, CaseIDs: []string{c.ID}, IP: op.IP, Reason: "电子监察：" + on.State.Label()}
+	if err := audit.Append(ctx, &entry); err != nil {
+		return nil, Case{}, err
+	}
+	return c, on, nil
+}
