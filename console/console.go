@@ -76,6 +76,8 @@ type Deps struct {
 	// Audit is the audit log every look-up, opened case and revealed field
 	// is written to (the API's hotline look-ups write the same log).
 	Audit cases.AuditLog
+	// Supervision is the supervision pages' board (supervision.go).
+	Supervision Supervision
 }
 
 // Options are the console's settings.

@@ -31,10 +31,13 @@ var (
 	pageHotlineCase = Page{Path: "/hotline/cases", Title: "办件详情", Roles: []identity.Role{identity.RoleHotline}}
 	pageSessions    = Page{Path: "/admin/sessions", Title: "在线会话", Roles: []identity.Role{identity.RoleAdmin}, Nav: true,
 		Hint: "当前登录控制台的工作人员，可强制下线"}
+	pageSupervision = Page{Path: "/supervision", Title: "电子监察", Roles: []identity.Role{identity.RoleSupervisor, identity.RoleAdmin}, Nav: true,
+		Hint: "在办件按时限状态（正常、黄牌预警、红牌超期）分部门、分事项统计，逐级查看到办件；近 30 天趋势"}
+	pageSupervisionCase = Page{Path: "/supervision/cases", Title: "监察办件", Roles: []identity.Role{identity.RoleSupervisor, identity.RoleAdmin}}
 )
 
 // pages lists the pages in navigation order.
-var pages = []Page{pageHome, pageHall, pageHotline, pageHotlineCase, pageSessions}
+var pages = []Page{pageHome, pageHall, pageHotline, pageHotlineCase, pageSessions, pageSupervision, pageSupervisionCase}
 
 // opens reports whether an account with roles may open the page.
 func (p Page) opens(roles []identity.Role) bool {

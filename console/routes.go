@@ -28,6 +28,9 @@ func (c *Console) Mount(app fiber.Router, loginLimit fiber.Handler) {
 	r.post(pageHotlineCase, "/hotline/cases/:id/reveal", c.hotlineReveal)
 	r.get(pageSessions, "/admin/sessions", c.sessions)
 	r.post(pageSessions, "/admin/sessions/:ref/end", c.endSession)
+	r.get(pageSupervision, "/supervision", c.supervisionBoard)
+	r.get(pageSupervision, "/supervision/cases", c.supervisionCases)
+	r.get(pageSupervisionCase, "/supervision/cases/:id", c.supervisionCase)
 }
 
 // router registers a page's routes behind its guard.

@@ -1,0 +1,252 @@
+package console
+
+import (
+	"context"
+	"fmt"
+	"html/template"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"zwfw/apperr"
+	"zwfw/cases"
+	"zwfw/platform/workdays"
+	"zwfw/supervision"
+)
+
+// Supervision is what the supervision pages need (implemented by
+// *supervision.Service): the board of the cases in progress, kept in
+// memory, so a page costs the same with ten or ten million cases.
+type Supervision interface {
+	Board(ctx context.Context) (*supervision.Board, error)
+	History(ctx context.Context) ([]supervision.Day, error)
+	// OpenCase writes the opening to the audit log and returns the case;
+	// CASE_NOT_FOUND for a case not in progress.
+	OpenCase(ctx context.Context, audit cases.AuditLog, op cases.Operator, caseID string) (*cases.Case, supervision.Case, error)
+}
+
+// supervisionListMax is how many cases a list shows (most overdue first).
+const supervisionListMax = 200
+
+// stateCell is one state's count, linking to its cases.
+type stateCell struct {
+	State, Label string
+	Count        int
+	Href         string
+}
+
+// boardRow is one department or item with its counts.
+type boardRow struct {
+	Dept, Item, ItemCode string
+	Href                 string // the department's items, or the item's cases
+	Cells                []stateCell
+	Total                int
+}
+
+type supervisionBody struct {
+	Today    string
+	WarnDays int
+	Totals   []stateCell
+	Chart    template.HTML
+	Depts    []boardRow
+	// Dept is the department whose items are shown ("" = all).
+	Dept  string
+	Items []boardRow
+}
+
+type supervisionListBody struct {
+	Filter       string // what the list is, in words
+	State        string
+	Back         string
+	Rows         []supervisionRow
+	Shown, Total int
+}
+
+// supervisionRow is one case in a list: no personal data.
+type supervisionRow struct {
+	ID, Number, Item, Dept string
+	StatusText             string
+	StartedAt, DueOn       string
+	Limit                  string
+	State, StateLabel      string
+}
+
+type supervisionCaseBody struct {
+	*caseView
+	State, StateLabel, Back string
+}
+
+// casesHref is the list of cases a filter selects.
+func casesHref(f supervision.Filter) string {
+	v := url.Values{}
+	if f.State != "" {
+		v.Set("state", string(f.State))
+	}
+	if f.Dept != "" {
+		v.Set("dept", f.Dept)
+	}
+	if f.ItemCode != "" {
+		v.Set("item", f.ItemCode)
+	}
+	return "/console/supervision/cases?" + v.Encode()
+}
+
+func cells(counts supervision.Counts, f supervision.Filter) ([]stateCell, int) {
+	out := make([]stateCell, len(supervision.States))
+	for i, s := range supervision.States {
+		f.State = s
+		out[i] = stateCell{State: string(s), Label: s.Label(), Count: counts.Of(s), Href: casesHref(f)}
+	}
+	return out, counts.Total()
+}
+
+// stateColors are the chart's colours, one per state.
+var stateColors = map[supervision.State]string{supervision.Normal: "#2e7d32", supervision.Yellow: "#f2b705", supervision.Red: "#c62828"}
+
+// supervisionBoard handles GET /console/supervision: the counts by state,
+// department and item (?dept= shows one department's items), and the
+// counts of the last 30 days as a chart. No personal data: no audit.
+func (c *Console) supervisionBoard(ctx *fiber.Ctx) error {
+	rctx := ctx.UserContext()
+	b, err := c.d.Supervision.Board(rctx)
+	if err != nil {
+		return err
+	}
+	hist, err := c.d.Supervision.History(rctx)
+	if err != nil {
+		return err
+	}
+	body := supervisionBody{Today: b.Today.String(), WarnDays: b.WarnDays, Dept: strings.TrimSpace(ctx.Query("dept"))}
+	body.Totals, _ = cells(b.Total, supervision.Filter{})
+	for _, r := range b.ByDept {
+		row := boardRow{Dept: r.Dept, Href: "/console/supervision?" + url.Values{"dept": {r.Dept}}.Encode() + "#items"}
+		row.Cells, row.Total = cells(r.Counts, supervision.Filter{Dept: r.Dept})
+		body.Depts = append(body.Depts, row)
+	}
+	for _, r := range b.ByItem {
+		if body.Dept != "" && r.Dept != body.Dept {
+			continue
+		}
+		f := supervision.Filter{Dept: r.Dept, ItemCode: r.ItemCode}
+		row := boardRow{Dept: r.Dept, Item: r.ItemName, ItemCode: r.ItemCode, Href: casesHref(f)}
+		row.Cells, row.Total = cells(r.Counts, f)
+		body.Items = append(body.Items, row)
+	}
+	body.Chart = historyChart(b.Today, hist)
+	return c.page(ctx, fiber.StatusOK, "supervision.html", &pageData{Body: body})
+}
+
+// historyChart draws the last HistoryDays days, today last; a day
+// without stored counts has no bar.
+func historyChart(today workdays.Date, hist []supervision.Day) template.HTML {
+	byDay := make(map[string]supervision.Counts, len(hist))
+	for _, d := range hist {
+		byDay[d.Day] = d.Counts
+	}
+	series := make([]chartSeries, len(supervision.States))
+	for i, s := range supervision.States {
+		series[i] = chartSeries{Name: s.Label(), Color: stateColors[s]}
+	}
+	points := make([]chartPoint, 0, supervision.HistoryDays)
+	for i := supervision.HistoryDays - 1; i >= 0; i-- {
+		d := today.AddDays(-i)
+		p := chartPoint{}
+		if i%5 == 0 {
+			p.Label = d.String()[5:] // MM-DD
+		}
+		counts, ok := byDay[d.String()]
+		if !ok {
+			p.Missing, p.Title = true, d.String()+" 无统计"
+		} else {
+			p.Values = []int{counts.Normal, counts.Yellow, counts.Red}
+			p.Title = fmt.Sprintf("%s 正常 %d · 黄牌 %d · 红牌 %d", d, counts.Normal, counts.Yellow, counts.Red)
+		}
+		points = append(points, p)
+	}
+	return stackedBarsSVG(fmt.Sprintf("近 %d 天在办件时限状态（按日）", supervision.HistoryDays), series, points)
+}
+
+// supervisionFilter reads ?state=&dept=&item=; an unknown state is a 400.
+func supervisionFilter(ctx *fiber.Ctx) (supervision.Filter, error) {
+	f := supervision.Filter{State: supervision.State(ctx.Query("state")), Dept: strings.TrimSpace(ctx.Query("dept")), ItemCode: strings.TrimSpace(ctx.Query("item"))}
+	if f.State != "" && !f.State.Valid() {
+		return f, apperr.InvalidInput.WithMessage("时限状态不正确，请从电子监察页进入")
+	}
+	return f, nil
+}
+
+// supervisionCases handles GET /console/supervision/cases: the cases of
+// one state, department and item (each optional), most overdue first.
+func (c *Console) supervisionCases(ctx *fiber.Ctx) error {
+	f, err := supervisionFilter(ctx)
+	if err != nil {
+		return err
+	}
+	b, err := c.d.Supervision.Board(ctx.UserContext())
+	if err != nil {
+		return err
+	}
+	list, total := b.Cases(f, supervisionListMax)
+	body := supervisionListBody{State: string(f.State), Shown: len(list), Total: total, Back: "/console/supervision"}
+	var what []string
+	if f.Dept != "" {
+		what = append(what, f.Dept)
+		body.Back += "?" + url.Values{"dept": {f.Dept}}.Encode() + "#items"
+	}
+	for _, r := range b.ByItem {
+		if f.ItemCode != "" && r.ItemCode == f.ItemCode && (f.Dept == "" || r.Dept == f.Dept) {
+			what = append(what, r.ItemName)
+			break
+		}
+	}
+	if f.State != "" {
+		what = append(what, f.State.Label())
+	} else {
+		what = append(what, "全部在办件")
+	}
+	body.Filter = strings.Join(what, " · ")
+	for _, cs := range list {
+		body.Rows = append(body.Rows, c.supervisionRow(cs))
+	}
+	return c.page(ctx, fiber.StatusOK, "supervision_cases.html", &pageData{Title: "监察办件：" + body.Filter, Body: body})
+}
+
+func (c *Console) supervisionRow(cs supervision.Case) supervisionRow {
+	row := supervisionRow{ID: cs.CaseID, Number: cs.Number, Item: cs.ItemName, Dept: cs.Dept,
+		StatusText: cases.Status(cs.Status).Label(), StartedAt: formatDateTime(cs.StartedAt),
+		State: string(cs.State), StateLabel: cs.State.Label()}
+	if cs.DueOn.IsZero() {
+		row.Limit = "无承诺时限"
+	} else {
+		row.DueOn = cs.DueOn.String()
+		row.Limit = limitText(cases.TimeLimit{DaysLeft: cs.DaysLeft, Overdue: cs.State == supervision.Red})
+	}
+	return row
+}
+
+// supervisionCase handles GET /console/supervision/cases/:id: the one
+// view of a case in progress, personal data masked (no reveal here: a
+// supervisor checks the handling, not the person); the opening is audited
+// before anything is shown.
+func (c *Console) supervisionCase(ctx *fiber.Ctx) error {
+	rctx := ctx.UserContext()
+	cs, on, err := c.d.Supervision.OpenCase(rctx, c.d.Audit, c.operator(ctx), ctx.Params("id"))
+	if err != nil {
+		return err
+	}
+	view, err := c.caseView(rctx, cs, "", nil)
+	if err != nil {
+		return err
+	}
+	// The time limit as the board counts it, at the console's today.
+	tl := cases.TimeLimitOf(cs, c.d.Calendar, c.now())
+	view.TimeLimit.DaysLeft, view.TimeLimit.Overdue = tl.DaysLeft, tl.Overdue
+	if tl.DueOn != nil {
+		view.TimeLimit.DueOn = tl.DueOn.In(workdays.Location).Format(time.DateOnly)
+	}
+	body := supervisionCaseBody{caseView: view, State: string(on.State), StateLabel: on.State.Label(),
+		Back: casesHref(supervision.Filter{State: on.State, Dept: on.Dept, ItemCode: on.ItemCode})}
+	return c.page(ctx, fiber.StatusOK, "supervision_case.html", &pageData{Title: "监察办件 " + cs.CaseNumber, Body: body})
+}
