@@ -8,7 +8,7 @@ TEST_FLAGS ?= -count=1 -timeout 12m
 # The packages whose tests touch Redis (platform/testenv's Redis).
 REDIS_PKGS := ./identity/... ./province/... ./booking/... ./wxapi/... ./platform/... ./bff/...
 
-.PHONY: run sandbox build test chromium test-embedded-redis test-redis-cluster config-table bench lint lint-api fmt vet clean
+.PHONY: run sandbox build test chromium test-embedded-redis test-redis-cluster config-table bench load lint lint-api fmt vet clean
 
 ## run: the whole service on the embedded default (FerretDB, miniredis, sandbox, demo data) on 127.0.0.1:8080
 run:
@@ -80,6 +80,12 @@ bench:
 	  $(GO) test -run '^$$' -bench BookVsRawGuarded -benchtime 300x -count 3 ./booking/ && \
 	  $(GO) test -run '^$$' -bench . -benchtime 1000x -count 3 ./console/ && \
 	  $(GO) test -run '^$$' -bench . -benchtime 200x -count 1 ./platform/... ; } | tee bench.out
+
+## load: the load harness (cmd/load, docs/load.md): the real zwfw over loopback against a bare Fiber
+## handler in the same run, embedded default and a real Redis; about 10 minutes; not part of test or CI.
+## LOAD_QUICK=1 for a smoke check; LOAD_FLAGS passes flags (go run ./cmd/load -h)
+load:
+	$(GO) run ./cmd/load -go $(GO) $(LOAD_FLAGS)
 
 ## lint: gofmt and go vet
 lint:

@@ -55,7 +55,7 @@ func (g *fakeGateway) Prepay(_ context.Context, r PrepayRequest) (Prepay, error)
 }
 
 // pay makes the "user" pay amount for the trade and returns the notify body.
-func (g *fakeGateway) pay(t *testing.T, out string, amount Fen) []byte {
+func (g *fakeGateway) pay(t testing.TB, out string, amount Fen) []byte {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	tr, ok := g.trades[out]
@@ -251,7 +251,7 @@ func (c *clock) Add(d time.Duration) {
 }
 
 type env struct {
-	t        *testing.T
+	t        testing.TB
 	svc      *Service
 	store    *MongoStore
 	queue    *jobs.Queue
@@ -263,7 +263,7 @@ type env struct {
 	codes    int
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	db := testenv.DB(t)
 	ctx := context.Background()

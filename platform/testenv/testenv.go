@@ -68,7 +68,7 @@ func MongoURI(t testing.TB) string {
 	t.Helper()
 	mongoOnce.Do(func() {
 		if uri := os.Getenv("ZWFW_TEST_MONGODB_URI"); uri != "" {
-			mongoClient, mongoErr = mongox.Connect(context.Background(), uri)
+			mongoClient, mongoErr = connect(context.Background(), uri)
 			if mongoErr == nil {
 				embedded = nil
 			}
@@ -82,7 +82,7 @@ func MongoURI(t testing.TB) string {
 		if mongoErr != nil {
 			return
 		}
-		mongoClient, mongoErr = mongox.Connect(context.Background(), embedded.URI)
+		mongoClient, mongoErr = connect(context.Background(), embedded.URI)
 	})
 	if mongoErr != nil {
 		t.Fatalf("test mongodb: %v", mongoErr)
