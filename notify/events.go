@@ -15,6 +15,7 @@ import (
 	"zwfw/payments"
 	"zwfw/platform/events"
 	"zwfw/platform/jobs"
+	"zwfw/rectify"
 )
 
 // EventTypes are the event types HandleEvent acts on (for ConsumerOptions.Types).
@@ -24,6 +25,7 @@ func EventTypes() []string {
 		cases.EventStatusChanged,
 		payments.EventNoticeIssued, payments.EventSucceeded, payments.EventReceiptIssued, payments.EventRefunded, payments.EventDuplicatePaid,
 		logistics.EventPickedUp, logistics.EventDelivered, logistics.EventException,
+		rectify.EventReplied,
 	}
 }
 
@@ -148,6 +150,15 @@ func (s *Service) plansFor(e events.Event, now time.Time) ([]plan, error) {
 			return nil, err
 		}
 		return shipmentPlans(e, d), nil
+	case rectify.EventReplied:
+		var d rectify.Replied
+		if err := e.Decode(&d); err != nil {
+			return nil, err
+		}
+		// Each reply once: the subject numbers it.
+		return []plan{{rule: RuleRectifyReply, users: []string{d.UserID}, subject: e.Subject + "#" + strconv.Itoa(d.N),
+			fields: map[string]string{"case_id": d.CaseID, "case_number": firstNonEmpty(d.CaseNumber, "-"), "item": d.ItemName,
+				"status": "已答复", "note": d.Reply, "reply": d.Reply}}}, nil
 	}
 	return nil, nil
 }

@@ -31,6 +31,8 @@ const (
 	RuleShipmentException  = "shipment.exception"
 	RuleLicenseExpiry30    = "license.expiry_30"
 	RuleLicenseExpiry7     = "license.expiry_7"
+	// RuleRectifyReply: a 差评's rectification answers the citizen (rectify.replied).
+	RuleRectifyReply = "evaluation.rectify_reply"
 )
 
 // WeChatTemplate is a subscribe-message template and how a message's fields
@@ -249,6 +251,9 @@ func DefaultRules() map[string]Rule {
 			Body: "您的{{license}}将于{{expires}}到期，请尽快办理延续。",
 			Link: linkTo(links.License, "license_id"), WeChat: WeChatTemplate{TemplateID: "tmpl_license_expiry", Keywords: map[string]string{"thing1": "license", "date2": "expires", "thing3": "note"}},
 			SMS: SMSTemplate{Code: SMSLicenseExpiry, Params: map[string]string{"license": "license", "expires": "expires"}}},
+		{ID: RuleRectifyReply, Kind: KindEvaluation, Title: "您的评价已收到答复", Important: true,
+			Body: "您对办件{{case_number}}（{{item}}）的评价已收到答复：{{reply}}",
+			Link: linkTo(links.Case, "case_id"), WeChat: WeChatTemplate{TemplateID: "tmpl_case_progress", Keywords: caseKW}},
 	}
 	out := make(map[string]Rule, len(list))
 	for _, r := range list {
