@@ -43,6 +43,7 @@ import (
 	"zwfw/platform/redisx"
 	"zwfw/platform/workdays"
 	"zwfw/province"
+	"zwfw/rectify"
 	"zwfw/renewals"
 	"zwfw/sandbox"
 	sbsms "zwfw/sandbox/sms"
@@ -82,6 +83,7 @@ type App struct {
 	renewals   *renewals.Service
 	files      *casefile.Service
 	home       *home.Service
+	rectify    *rectify.Service
 	links      *links.Maker
 	mp         *wxapi.MiniProgram
 	sms        *notify.AliyunSMS
@@ -197,6 +199,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (app *App, err error
 	}
 	a.goBackground(func() { a.runResultShipments(bg) })
 	a.goBackground(func() { a.runReminders(bg) })
+	a.goBackground(func() { a.runRectify(bg) })
 	return a, nil
 }
 

@@ -163,6 +163,9 @@ type Config struct {
 
 	// ConsoleIdleTimeout ends a staff console session unused this long.
 	ConsoleIdleTimeout time.Duration // ZWFW_CONSOLE_IDLE_TIMEOUT
+	// RectifyMaxLevel is the worst 好差评 level that is not a 差评: an
+	// evaluation at or below it opens a rectification (1-5).
+	RectifyMaxLevel int // ZWFW_RECTIFY_MAX_LEVEL
 	// BookingClock is the clock of booking and of the console's hall day
 	// (tests pin a hall's working day); not read from the environment.
 	// Nil = the wall clock.

@@ -61,6 +61,21 @@ func count(name string, def int, meaning string, field func(*Config) *int) setti
 		value: func(c Config) string { return strconv.Itoa(*field(&c)) }}
 }
 
+// within refuses a count outside [lo, hi].
+func (s setting) within(lo, hi int) setting {
+	read := s.read
+	s.read = func(c *Config, v string) error {
+		if err := read(c, v); err != nil {
+			return err
+		}
+		if n, _ := strconv.Atoi(v); n < lo || n > hi {
+			return fmt.Errorf("want an integer from %d to %d", lo, hi)
+		}
+		return nil
+	}
+	return s
+}
+
 func dur(name string, def time.Duration, meaning string, field func(*Config) *time.Duration) setting {
 	return setting{name: name, def: shortDuration(def), meaning: meaning,
 		read: func(c *Config, v string) error {
@@ -201,6 +216,8 @@ var settings = []setting{
 	dur("ZWFW_SHIPMENT_POLL_STALE_AFTER", 30*time.Minute, "shipments without news for this long are polled", func(c *Config) *time.Duration { return &c.ShipmentPollStaleAfter }),
 	dur("ZWFW_SANDBOX_COURIER_STEP", 2*time.Minute, "the embedded sandbox moves each parcel one step this often (0: only its controls do)", func(c *Config) *time.Duration { return &c.SandboxCourierStep }),
 	dur("ZWFW_CONSOLE_IDLE_TIMEOUT", 30*time.Minute, "the staff console (`/console/`) signs a staff member out after this long without use", func(c *Config) *time.Duration { return &c.ConsoleIdleTimeout }),
+	count("ZWFW_RECTIFY_MAX_LEVEL", 3, "好差评 levels at or below this open a rectification (整改): 3 = 基本满意 and worse, 2 = 不满意 and worse (1-5)",
+		func(c *Config) *int { return &c.RectifyMaxLevel }).within(1, 5),
 }
 
 // ConfigTableMarkdown is README.md's configuration table, printed from the

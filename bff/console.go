@@ -13,6 +13,9 @@ import (
 // buildConsole wires the staff console: its session store and the services
 // its pages call (the same ones the API's routes call).
 func (a *App) buildConsole(ctx context.Context, sec secrets) error {
+	if err := a.buildRectify(ctx); err != nil {
+		return err
+	}
 	sessions := console.NewSessionStore(a.db)
 	if err := sessions.EnsureIndexes(ctx); err != nil {
 		return err
@@ -27,6 +30,7 @@ func (a *App) buildConsole(ctx context.Context, sec secrets) error {
 		Sessions: sessions, Staff: a.identity, Bookings: a.booking, Cases: a.cases, Files: a.files,
 		Days:    console.NewRedisDayCache(a.rdb, a.keys, console.DayCacheTTL, a.log.With("component", "console-days")),
 		Catalog: catalogNames{a.catalog}, Calendar: a.calendar.Times(), Audit: a.audit,
+		Rectify: a.rectify,
 	}, console.Options{
 		IdleTimeout: a.cfg.ConsoleIdleTimeout, Secret: m.Sum(nil),
 		TrustForwardedProto: len(splitList(a.cfg.TrustedProxies)) > 0,

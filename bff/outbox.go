@@ -9,4 +9,5 @@ var outboxCollections = []string{
 	"payments",        // payments.Payment (payments.OutboxCollections)
 	"payment_refunds", // payments.Refund
 	"shipments",       // logistics.Shipment
+	"rectifications",  // rectify.Rectification (rectify.Collection)
 }

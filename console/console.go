@@ -76,6 +76,8 @@ type Deps struct {
 	// Audit is the audit log every look-up, opened case and revealed field
 	// is written to (the API's hotline look-ups write the same log).
 	Audit cases.AuditLog
+	// Rectify is the 好差评 pages' counts and rectifications (rectify.go).
+	Rectify Rectifications
 	// Supervision is the supervision pages' board (supervision.go).
 	Supervision Supervision
 }

@@ -34,10 +34,13 @@ var (
 	pageSupervision = Page{Path: "/supervision", Title: "电子监察", Roles: []identity.Role{identity.RoleSupervisor, identity.RoleAdmin}, Nav: true,
 		Hint: "在办件按时限状态（正常、黄牌预警、红牌超期）分部门、分事项统计，逐级查看到办件；近 30 天趋势"}
 	pageSupervisionCase = Page{Path: "/supervision/cases", Title: "监察办件", Roles: []identity.Role{identity.RoleSupervisor, identity.RoleAdmin}}
+	pageEvaluations     = Page{Path: "/evaluations", Title: "好差评", Roles: []identity.Role{identity.RoleSupervisor, identity.RoleAdmin}, Nav: true,
+		Hint: "评价按等级、部门、事项分布；差评整改（责任人、答复、回访、办结），超期标红"}
+	pageRectification = Page{Path: "/rectifications", Title: "差评整改", Roles: []identity.Role{identity.RoleSupervisor, identity.RoleAdmin}}
 )
 
 // pages lists the pages in navigation order.
-var pages = []Page{pageHome, pageHall, pageHotline, pageHotlineCase, pageSessions, pageSupervision, pageSupervisionCase}
+var pages = []Page{pageHome, pageHall, pageHotline, pageHotlineCase, pageSessions, pageSupervision, pageSupervisionCase, pageEvaluations, pageRectification}
 
 // opens reports whether an account with roles may open the page.
 func (p Page) opens(roles []identity.Role) bool {
