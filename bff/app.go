@@ -82,7 +82,6 @@ type App struct {
 	notify     *notify.Service
 	renewals   *renewals.Service
 	files      *casefile.Service
-	sv         supervisionParts
 	home       *home.Service
 	rectify    *rectify.Service
 	links      *links.Maker
@@ -200,7 +199,6 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (app *App, err error
 	}
 	a.goBackground(func() { a.runResultShipments(bg) })
 	a.goBackground(func() { a.runReminders(bg) })
-	a.goBackground(func() { a.runSupervision(bg) })
 	a.goBackground(func() { a.runRectify(bg) })
 	return a, nil
 }

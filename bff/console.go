@@ -16,7 +16,6 @@ func (a *App) buildConsole(ctx context.Context, sec secrets) error {
 	if err := a.buildRectify(ctx); err != nil {
 		return err
 	}
-	a.buildSupervision()
 	sessions := console.NewSessionStore(a.db)
 	if err := sessions.EnsureIndexes(ctx); err != nil {
 		return err
@@ -30,7 +29,9 @@ func (a *App) buildConsole(ctx context.Context, sec secrets) error {
 	c, err := console.New(console.Deps{
 		Sessions: sessions, Staff: a.identity, Bookings: a.booking, Cases: a.cases, Files: a.files,
 		Days:    console.NewRedisDayCache(a.rdb, a.keys, console.DayCacheTTL, a.log.With("component", "console-days")),
-		Catalog: catalogNames{a.catalog}, Calendar: a.calendar.Times(), Audit: a.audit, Supervision: a.sv.svc,
+		Catalog: catalogNames{a.catalog}, Calendar: a.calendar.Times(), Audit: a.audit,
+		Payments: a.payments, Idempotency: a.idem, Reminders: a.notify, Directory: a.identity,
+		HallAdmin: a.booking, Halls: catalogNames{a.catalog}, Holidays: a.calendar,
 		Rectify: a.rectify,
 	}, console.Options{
 		IdleTimeout: a.cfg.ConsoleIdleTimeout, Secret: m.Sum(nil),
@@ -63,6 +64,19 @@ func (n catalogNames) FieldLabels(ctx context.Context, code string) (map[string]
 	out := make(map[string]string, len(g.Guide.FormFields))
 	for _, f := range g.Guide.FormFields {
 		out[f.Name] = f.Label
+	}
+	return out, nil
+}
+
+// Halls lists the catalog's halls for the console's hall configuration.
+func (n catalogNames) Halls(ctx context.Context) ([]console.HallInfo, error) {
+	list, err := n.cat.Halls(ctx, "", "")
+	if err != nil {
+		return nil, err
+	}
+	out := make([]console.HallInfo, len(list))
+	for i, h := range list {
+		out[i] = console.HallInfo{ID: h.ID, Name: h.Name, Address: h.Address, Phone: h.Phone, Hours: h.Hours, Lat: h.Lat, Lng: h.Lng}
 	}
 	return out, nil
 }

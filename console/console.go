@@ -80,6 +80,15 @@ type Deps struct {
 	Rectify Rectifications
 	// Supervision is the supervision pages' board (supervision.go).
 	Supervision Supervision
+	// The money, reminders, audit and admin pages (money.go, reminders.go,
+	// audit.go, admin.go).
+	Payments    Payments
+	Idempotency Idempotency
+	Reminders   Reminders
+	Directory   StaffDirectory
+	HallAdmin   HallAdmin
+	Halls       HallDirectory
+	Holidays    Holidays
 }
 
 // Options are the console's settings.

@@ -31,6 +31,19 @@ var (
 	pageHotlineCase = Page{Path: "/hotline/cases", Title: "办件详情", Roles: []identity.Role{identity.RoleHotline}}
 	pageSessions    = Page{Path: "/admin/sessions", Title: "在线会话", Roles: []identity.Role{identity.RoleAdmin}, Nav: true,
 		Hint: "当前登录控制台的工作人员，可强制下线"}
+	pageMoney = Page{Path: "/money", Title: "资金对账", Roles: []identity.Role{identity.RoleSupervisor, identity.RoleAdmin}, Nav: true,
+		Hint: "支付异常、每日对账明细（自动修复与待人工处理），按缴款码查看缴费并发起退费"}
+	pageMoneyRun     = Page{Path: "/money/reconcile", Title: "执行对账", Roles: []identity.Role{identity.RoleAdmin}}
+	pageMoneyPayment = Page{Path: "/money/payments", Title: "缴费详情", Roles: []identity.Role{identity.RoleSupervisor, identity.RoleAdmin}}
+	pageMoneyRefund  = Page{Path: "/money/payments/refund", Title: "退费", Roles: []identity.Role{identity.RoleAdmin}}
+	pageReminders    = Page{Path: "/reminders", Title: "失败提醒", Roles: []identity.Role{identity.RoleSupervisor, identity.RoleAdmin}, Nav: true,
+		Hint: "所有渠道均发送失败的提醒，及每次尝试的渠道、时间和错误"}
+	pageAudit = Page{Path: "/audit", Title: "审计日志", Roles: []identity.Role{identity.RoleAdmin, identity.RoleSupervisor}, Nav: true,
+		Hint: "查询、查看个人信息的留痕记录，按工作人员用户名和日期筛选"}
+	pageAdminHalls = Page{Path: "/admin/halls", Title: "大厅配置", Roles: []identity.Role{identity.RoleAdmin}, Nav: true,
+		Hint: "服务大厅的窗口、办公时段、预约时段长度和闭厅日期"}
+	pageAdminCalendar = Page{Path: "/admin/calendar", Title: "节假日调整", Roles: []identity.Role{identity.RoleAdmin}, Nav: true,
+		Hint: "法定节假日、调休上班日等日历调整（影响预约时段和办理时限）"}
 	pageSupervision = Page{Path: "/supervision", Title: "电子监察", Roles: []identity.Role{identity.RoleSupervisor, identity.RoleAdmin}, Nav: true,
 		Hint: "在办件按时限状态（正常、黄牌预警、红牌超期）分部门、分事项统计，逐级查看到办件；近 30 天趋势"}
 	pageSupervisionCase = Page{Path: "/supervision/cases", Title: "监察办件", Roles: []identity.Role{identity.RoleSupervisor, identity.RoleAdmin}}
@@ -40,7 +53,9 @@ var (
 )
 
 // pages lists the pages in navigation order.
-var pages = []Page{pageHome, pageHall, pageHotline, pageHotlineCase, pageSessions, pageSupervision, pageSupervisionCase, pageEvaluations, pageRectification}
+var pages = []Page{pageHome, pageHall, pageHotline, pageHotlineCase, pageSessions,
+	pageMoney, pageMoneyRun, pageMoneyPayment, pageMoneyRefund, pageReminders, pageAudit, pageAdminHalls, pageAdminCalendar,
+	pageSupervision, pageSupervisionCase, pageEvaluations, pageRectification}
 
 // opens reports whether an account with roles may open the page.
 func (p Page) opens(roles []identity.Role) bool {

@@ -37,6 +37,18 @@ func (c *Console) Mount(app fiber.Router, loginLimit fiber.Handler) {
 	r.get(pageSupervision, "/supervision", c.supervisionBoard)
 	r.get(pageSupervision, "/supervision/cases", c.supervisionCases)
 	r.get(pageSupervisionCase, "/supervision/cases/:id", c.supervisionCase)
+	r.get(pageMoney, "/money", c.money)
+	r.post(pageMoneyRun, "/money/reconcile", c.reconcile)
+	r.get(pageMoneyPayment, "/money/payments/:id", c.payment)
+	r.post(pageMoneyRefund, "/money/payments/:id/refund", c.refund)
+	r.get(pageReminders, "/reminders", c.reminders)
+	r.get(pageAudit, "/audit", c.auditLog)
+	r.get(pageAdminHalls, "/admin/halls", c.adminHalls)
+	r.post(pageAdminHalls, "/admin/halls/:id", c.saveHall)
+	r.post(pageAdminHalls, "/admin/halls/:id/closures", c.addClosure)
+	r.get(pageAdminCalendar, "/admin/calendar", c.adminCalendar)
+	r.post(pageAdminCalendar, "/admin/calendar/overrides", c.putOverride)
+	r.post(pageAdminCalendar, "/admin/calendar/overrides/:date/delete", c.deleteOverride)
 }
 
 // router registers a page's routes behind its guard.
