@@ -82,6 +82,7 @@ type App struct {
 	notify     *notify.Service
 	renewals   *renewals.Service
 	files      *casefile.Service
+	sv         supervisionParts
 	home       *home.Service
 	rectify    *rectify.Service
 	links      *links.Maker
@@ -199,6 +200,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (app *App, err error
 	}
 	a.goBackground(func() { a.runResultShipments(bg) })
 	a.goBackground(func() { a.runReminders(bg) })
+	a.goBackground(func() { a.runSupervision(bg) })
 	a.goBackground(func() { a.runRectify(bg) })
 	return a, nil
 }

@@ -161,6 +161,9 @@ type Config struct {
 	CasePollEvery      time.Duration // ZWFW_CASE_POLL_EVERY
 	CasePollStaleAfter time.Duration // ZWFW_CASE_POLL_STALE_AFTER
 
+	// SupervisionWarnDays: a case in progress is yellow (预警) in the last
+	// this many working days of its time limit (0: no warning).
+	SupervisionWarnDays int // ZWFW_SUPERVISION_WARN_DAYS
 	// ConsoleIdleTimeout ends a staff console session unused this long.
 	ConsoleIdleTimeout time.Duration // ZWFW_CONSOLE_IDLE_TIMEOUT
 	// RectifyMaxLevel is the worst 好差评 level that is not a 差评: an

@@ -215,6 +215,7 @@ var settings = []setting{
 	dur("ZWFW_SHIPMENT_POLL_EVERY", 5*time.Minute, "how often the safety-net tracking poll runs", func(c *Config) *time.Duration { return &c.ShipmentPollEvery }),
 	dur("ZWFW_SHIPMENT_POLL_STALE_AFTER", 30*time.Minute, "shipments without news for this long are polled", func(c *Config) *time.Duration { return &c.ShipmentPollStaleAfter }),
 	dur("ZWFW_SANDBOX_COURIER_STEP", 2*time.Minute, "the embedded sandbox moves each parcel one step this often (0: only its controls do)", func(c *Config) *time.Duration { return &c.SandboxCourierStep }),
+	count("ZWFW_SUPERVISION_WARN_DAYS", 3, "the console's supervision (电子监察) shows a case in progress yellow in the last this many working days of its time limit (0: never yellow; red once overdue)", func(c *Config) *int { return &c.SupervisionWarnDays }),
 	dur("ZWFW_CONSOLE_IDLE_TIMEOUT", 30*time.Minute, "the staff console (`/console/`) signs a staff member out after this long without use", func(c *Config) *time.Duration { return &c.ConsoleIdleTimeout }),
 	count("ZWFW_RECTIFY_MAX_LEVEL", 3, "好差评 levels at or below this open a rectification (整改): 3 = 基本满意 and worse, 2 = 不满意 and worse (1-5)",
 		func(c *Config) *int { return &c.RectifyMaxLevel }).within(1, 5),

@@ -16,6 +16,7 @@ func (a *App) buildConsole(ctx context.Context, sec secrets) error {
 	if err := a.buildRectify(ctx); err != nil {
 		return err
 	}
+	a.buildSupervision()
 	sessions := console.NewSessionStore(a.db)
 	if err := sessions.EnsureIndexes(ctx); err != nil {
 		return err
@@ -29,7 +30,7 @@ func (a *App) buildConsole(ctx context.Context, sec secrets) error {
 	c, err := console.New(console.Deps{
 		Sessions: sessions, Staff: a.identity, Bookings: a.booking, Cases: a.cases, Files: a.files,
 		Days:    console.NewRedisDayCache(a.rdb, a.keys, console.DayCacheTTL, a.log.With("component", "console-days")),
-		Catalog: catalogNames{a.catalog}, Calendar: a.calendar.Times(), Audit: a.audit,
+		Catalog: catalogNames{a.catalog}, Calendar: a.calendar.Times(), Audit: a.audit, Supervision: a.sv.svc,
 		Payments: a.payments, Idempotency: a.idem, Reminders: a.notify, Directory: a.identity,
 		HallAdmin: a.booking, Halls: catalogNames{a.catalog}, Holidays: a.calendar,
 		Rectify: a.rectify,
