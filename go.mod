@@ -10,7 +10,6 @@ require (
 	github.com/chromedp/chromedp v0.24.0
 	github.com/emmansun/gmsm v0.40.0
 	github.com/getkin/kin-openapi v0.134.0
-	github.com/go-redis/redis_rate/v10 v10.0.1
 	github.com/gofiber/fiber/v2 v2.52.11
 	github.com/golang-jwt/jwt/v5 v5.3.0
 	github.com/google/uuid v1.6.0

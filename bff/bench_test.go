@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -33,7 +34,12 @@ const benchWorkers = 8
 
 func newLoadBench(b *testing.B) *loadBench {
 	// Limits high enough never to trip, so the limiter's cost is measured but not its refusals.
-	s := start(b, func(c *bff.Config) { c.RatePerIP, c.RatePerUser = 100_000_000, 100_000_000 })
+	s := start(b, func(c *bff.Config) {
+		c.RatePerIP, c.RatePerUser = 100_000_000, 100_000_000
+		if os.Getenv("ZWFW_BENCH_REDIS") == "embedded" {
+			c.RedisURL = "" // the embedded default: zwfw starts its own miniredis
+		}
+	})
 	bare := fiber.New(fiber.Config{DisableStartupMessage: true})
 	bare.Get("/hello", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"ok": true}) })
 	bare.Post("/hello", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"ok": len(c.Body()) > 0}) })

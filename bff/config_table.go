@@ -160,7 +160,7 @@ var settings = []setting{
 	str("ZWFW_CORS_ORIGINS", "http://localhost:5173,http://127.0.0.1:5173", "origins of the app's H5 pages", func(c *Config) *string { return &c.CORSOrigins }),
 	str("ZWFW_TRUSTED_PROXIES", "", "load balancers whose `X-Forwarded-For` is believed", func(c *Config) *string { return &c.TrustedProxies }).
 		show("*(none)*"),
-	count("ZWFW_RATE_PER_IP", 600, "requests per minute per client IP", func(c *Config) *int { return &c.RatePerIP }),
+	count("ZWFW_RATE_PER_IP", 12000, "requests per minute per client IP (generous: thousands of phones share one carrier NAT address; the per-user and per-phone limits do the protecting)", func(c *Config) *int { return &c.RatePerIP }),
 	count("ZWFW_RATE_PER_USER", 300, "requests per minute per signed-in user", func(c *Config) *int { return &c.RatePerUser }),
 	count("ZWFW_RATE_LOGIN_PER_IP", 30, "login attempts per minute per IP (also case look-ups)", func(c *Config) *int { return &c.RateLoginIP }),
 	count("ZWFW_RATE_SMS_PER_IP", 20, "SMS sends per hour per IP", func(c *Config) *int { return &c.RateSMSPerIP }),

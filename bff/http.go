@@ -41,7 +41,13 @@ func (a *App) buildHTTP() (*fiber.App, error) {
 	})
 	metrics := newHTTPMetrics(a.registry)
 	limiter := ratelimit.New(a.rdb, a.keys)
-	degraded := func() { metrics.degraded.Inc() }
+	if a.embRedis != nil {
+		// This process's own Redis: no other replica shares its counters,
+		// and counting in memory spares a Lua VM per request.
+		limiter = ratelimit.NewInProcess(a.rdb)
+	}
+	lim := &limits{limiter: limiter, revoke: identity.NewRedisRevocations(a.rdb, a.keys), identity: a.identity,
+		perUser: ratelimit.PerMinute(cfg.RatePerUser), degraded: func() { metrics.degraded.Inc() }}
 
 	app.Use(requestID())
 	app.Use(observe(newAccessLog(a.log, cfg.AccessLogSample, cfg.AccessLogSlow), metrics))
@@ -68,7 +74,6 @@ func (a *App) buildHTTP() (*fiber.App, error) {
 
 	// Callbacks are authenticated by their signatures and come from a few
 	// provider IPs in bursts (a day's notifies retried): not limited per IP.
-	perIP := rateLimit(limiter, ratelimit.PerMinute(cfg.RatePerIP), byIP("api"), degraded)
 	doc, err := LoadOpenAPI()
 	if err != nil {
 		return nil, err
@@ -88,25 +93,21 @@ func (a *App) buildHTTP() (*fiber.App, error) {
 	if err != nil {
 		return nil, err
 	}
-	api := validatedRouter{validate: validator.validate, Router: app.Group("/api/v1", func(c *fiber.Ctx) error {
-		if strings.HasPrefix(c.Path(), "/api/v1/callbacks/") {
-			return c.Next()
-		}
-		return perIP(c)
-	})}
+	// Every limit of a request is counted in one round trip (limits.go).
+	api := validatedRouter{validate: validator.validate, settle: lim.settle,
+		Router: app.Group("/api/v1", lim.entry(ratelimit.PerMinute(cfg.RatePerIP)))}
 	api.Get("/openapi.json", func(c *fiber.Ctx) error {
 		c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSONCharsetUTF8)
 		return c.Send(spec)
 	})
 
 	auth := &handlers.Auth{Svc: a.identity, BodyLimit: cfg.JSONBodyLimit}
-	loginLimit := rateLimit(limiter, ratelimit.PerMinute(cfg.RateLoginIP), byIP("login"), degraded)
-	smsLimit := rateLimit(limiter, ratelimit.Limit{Rate: cfg.RateSMSPerIP, Period: time.Hour, Burst: cfg.RateSMSPerIP}, byIP("sms"), degraded)
-	userLimit := rateLimit(limiter, ratelimit.PerMinute(cfg.RatePerUser), byUser("api"), degraded)
+	loginLimit := lim.limit(ratelimit.PerMinute(cfg.RateLoginIP), byIP("login"))
+	smsLimit := lim.limit(ratelimit.Limit{Rate: cfg.RateSMSPerIP, Period: time.Hour, Burst: cfg.RateSMSPerIP}, byIP("sms"))
 	idem := idempotent(a.idem, idempotencyRequired(doc))
 	signedIn := func(roles ...identity.Role) []fiber.Handler {
 		// Every signed-in write claims its Idempotency-Key before the handler runs.
-		return []fiber.Handler{requireAuth(a.identity, roles...), userLimit, validator.validate, idem}
+		return []fiber.Handler{lim.signedIn(roles...), validator.validate, idem}
 	}
 
 	api.Post("/auth/wechat", loginLimit, auth.WeChat)
@@ -128,7 +129,7 @@ func (a *App) buildHTTP() (*fiber.App, error) {
 	me := &handlers.Me{Svc: a.identity, BodyLimit: cfg.JSONBodyLimit, Observe: a.observeLicences}
 	public := []identity.Role{identity.RoleCitizen, identity.RoleBusiness}
 	// Real-name checks are a guessing oracle for names and ID numbers: few per user.
-	verifyLimit := rateLimit(limiter, ratelimit.Limit{Rate: 10, Period: time.Hour, Burst: 10}, byUser("realname"), degraded)
+	verifyLimit := lim.limit(ratelimit.Limit{Rate: 10, Period: time.Hour, Burst: 10}, byUser("realname"))
 	api.Post("/me/realname", append(signedIn(public...), verifyLimit, me.RealName)...)
 	api.Post("/me/companies", append(signedIn(public...), verifyLimit, me.BindCompany)...)
 	api.Get("/me/licenses", append(signedIn(public...), me.Licenses)...)
@@ -161,8 +162,8 @@ func (a *App) buildHTTP() (*fiber.App, error) {
 		Cases: a.cases, BodyLimit: cfg.JSONBodyLimit}
 	api.Post("/callbacks/province", cb.CaseStatus)
 
-	publicByIP := rateLimit(limiter, ratelimit.PerMinute(cfg.RateLoginIP), byIP("case-lookup"), degraded)
-	publicByNumber := rateLimit(limiter, ratelimit.PerMinute(cfg.RateLoginIP), byParam("case-lookup", "number"), degraded)
+	publicByIP := lim.limit(ratelimit.PerMinute(cfg.RateLoginIP), byIP("case-lookup"))
+	publicByNumber := lim.limit(ratelimit.PerMinute(cfg.RateLoginIP), byParam("case-lookup", "number"))
 	api.Get("/public/cases/:number", publicByIP, publicByNumber, cs.PublicLookup)
 	hl := &handlers.Hotline{Cases: cs, Audit: a.audit}
 	api.Get("/hotline/cases", append(signedIn(identity.RoleHotline), hl.Lookup)...)
@@ -181,7 +182,7 @@ func (a *App) buildHTTP() (*fiber.App, error) {
 	api.Post("/admin/halls/:id/closures", append(signedIn(identity.RoleAdmin), bk.AddClosure)...)
 	pay := &handlers.Payments{Svc: a.payments, BodyLimit: cfg.JSONBodyLimit}
 	// Payment codes are printed on paper: looking one up is cheap to try, so few per user.
-	lookupLimit := rateLimit(limiter, ratelimit.Limit{Rate: 30, Period: time.Hour, Burst: 10}, byUser("payment-lookup"), degraded)
+	lookupLimit := lim.limit(ratelimit.Limit{Rate: 30, Period: time.Hour, Burst: 10}, byUser("payment-lookup"))
 	api.Get("/payments", append(signedIn(public...), pay.List)...)
 	api.Get("/payments/lookup", append(signedIn(public...), lookupLimit, pay.Lookup)...)
 	api.Get("/payments/:id", append(signedIn(public...), conditional(cachePrivate), pay.Get)...)

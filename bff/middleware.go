@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"regexp"
 	"runtime/debug"
-	"strconv"
 	"strings"
 	"time"
 
@@ -15,8 +14,6 @@ import (
 
 	"zwfw/apperr"
 	"zwfw/handlers"
-	"zwfw/identity"
-	"zwfw/platform/ratelimit"
 )
 
 var requestIDPattern = regexp.MustCompile(`^[A-Za-z0-9._-]{8,64}$`)
@@ -87,27 +84,6 @@ func observe(log *accessLog, m *httpMetrics) fiber.Handler {
 	}
 }
 
-// requireAuth authenticates the bearer token and, when roles are given,
-// checks that the caller holds one of them.
-func requireAuth(svc *identity.Service, roles ...identity.Role) fiber.Handler {
-	return func(c *fiber.Ctx) error {
-		h := c.Get(fiber.HeaderAuthorization)
-		token, ok := strings.CutPrefix(h, "Bearer ")
-		if !ok || token == "" {
-			return identity.ErrTokenMissing
-		}
-		p, err := svc.Authenticate(c.UserContext(), strings.TrimSpace(token))
-		if err != nil {
-			return err
-		}
-		if len(roles) > 0 && !p.HasAnyRole(roles...) {
-			return identity.ErrForbidden
-		}
-		c.Locals(handlers.LocalPrincipal, p)
-		return c.Next()
-	}
-}
-
 // limitKey chooses what a rate limit counts: the client IP, or the user.
 type limitKey func(c *fiber.Ctx) string
 
@@ -128,25 +104,4 @@ func byUser(prefix string) limitKey {
 // guesses spread over many IPs still meet one budget).
 func byParam(prefix, param string) limitKey {
 	return func(c *fiber.Ctx) string { return prefix + ":" + param + ":" + strings.ToUpper(c.Params(param)) }
-}
-
-// rateLimit refuses requests over limit with 429, RATE_LIMITED and Retry-After.
-func rateLimit(l *ratelimit.Limiter, limit ratelimit.Limit, key limitKey, onDegraded func()) fiber.Handler {
-	return func(c *fiber.Ctx) error {
-		res := l.Allow(c.UserContext(), key(c), limit)
-		if res.Degraded && onDegraded != nil {
-			onDegraded()
-		}
-		if !res.Allowed {
-			secs := int(res.RetryAfter.Seconds() + 0.999)
-			if secs < 1 {
-				secs = 1
-			}
-			return apperr.RateLimited.WithDetail("retry_after", secs)
-		}
-		if res.Remaining >= 0 && !res.Degraded {
-			c.Set("X-RateLimit-Remaining", strconv.Itoa(res.Remaining))
-		}
-		return c.Next()
-	}
 }

@@ -79,7 +79,7 @@ func newRequestValidator(doc *openapi3.T, jsonLimit int, lookup func(code string
 				op.RequestBody.Value.Content.Get(fiber.MIMEApplicationJSON) != nil
 			vo.opts = &openapi3filter.Options{
 				MultiError: true, SkipSettingDefaults: true, ExcludeRequestBody: !vo.jsonBody,
-				AuthenticationFunc: openapi3filter.NoopAuthenticationFunc, // requireAuth ran before
+				AuthenticationFunc: openapi3filter.NoopAuthenticationFunc, // the signed-in gate ran before
 			}
 			v.ops[method+" "+fiberPath(path)] = vo
 		}
@@ -425,9 +425,13 @@ func rangeMessage(s *openapi3.Schema) string {
 // before each route's final handler, so that no route can miss it. Routes
 // whose chain checks earlier (signedIn: after authentication and the rate
 // limit, before the Idempotency-Key is claimed) are checked there, once.
+//
+// settle, placed before the validator, counts the rate limits the chain
+// noted and has not counted yet (limits.settle), in one round trip.
 type validatedRouter struct {
 	fiber.Router
 	validate fiber.Handler
+	settle   fiber.Handler
 }
 
 func (r validatedRouter) add(handlers []fiber.Handler) []fiber.Handler {
@@ -435,6 +439,9 @@ func (r validatedRouter) add(handlers []fiber.Handler) []fiber.Handler {
 		return handlers
 	}
 	out := append([]fiber.Handler(nil), handlers[:len(handlers)-1]...)
+	if r.settle != nil {
+		out = append(out, r.settle)
+	}
 	return append(out, r.validate, handlers[len(handlers)-1])
 }
 

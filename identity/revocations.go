@@ -48,3 +48,21 @@ func (r *RedisRevocations) Check(ctx context.Context, sessionID, userID string) 
 	}
 	return revoked.Val() > 0, to, nil
 }
+
+// CheckOn queues Check's two reads on pipe, so the caller can send them in
+// the round trip it already makes (the request's rate limits); the
+// returned function reads their answer once pipe ran, as Check would.
+func (r *RedisRevocations) CheckOn(ctx context.Context, pipe redis.Pipeliner, sessionID, userID string) func() (bool, string, error) {
+	revoked := pipe.Exists(ctx, r.keys.Key("revoked", sessionID))
+	merged := pipe.Get(ctx, r.keys.Key("merged", userID))
+	return func() (bool, string, error) {
+		if err := revoked.Err(); err != nil {
+			return false, "", err
+		}
+		to, err := merged.Result()
+		if err != nil && !errors.Is(err, redis.Nil) {
+			return false, "", err
+		}
+		return revoked.Val() > 0, to, nil
+	}
+}

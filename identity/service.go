@@ -145,6 +145,21 @@ func (s *Service) Authenticate(ctx context.Context, accessToken string) (*Princi
 		return p, nil
 	}
 	revoked, mergedInto, err := s.revoked.Check(ctx, p.SessionID, p.UserID)
+	return s.Admit(ctx, p, revoked, mergedInto, err)
+}
+
+// VerifyToken checks an access token's signature and expiry only; the
+// caller checks its revocation (Revocations.Check, or a pipelined
+// RedisRevocations.CheckOn) and hands the answer to Admit. It returns
+// ErrTokenInvalid or ErrTokenExpired.
+func (s *Service) VerifyToken(accessToken string) (*Principal, error) {
+	return s.tokens.Verify(accessToken)
+}
+
+// Admit applies a revocation check's answer (err: the check failed) to a
+// verified token's caller, as Authenticate does. It returns
+// ErrSessionRevoked.
+func (s *Service) Admit(ctx context.Context, p *Principal, revoked bool, mergedInto string, err error) (*Principal, error) {
 	switch {
 	case err != nil:
 		// Redis down: the token stays valid until it expires (at most
@@ -163,6 +178,9 @@ func (s *Service) Authenticate(ctx context.Context, accessToken string) (*Princi
 // survivorOf follows merge aliases from id (a survivor merged again within
 // a token's lifetime); on a Redis error it stops where it is.
 func (s *Service) survivorOf(ctx context.Context, sessionID, id string) string {
+	if s.revoked == nil {
+		return id
+	}
 	for range maxMergeChain {
 		_, next, err := s.revoked.Check(ctx, sessionID, id)
 		if err != nil || next == "" {

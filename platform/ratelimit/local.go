@@ -1,7 +1,6 @@
 package ratelimit
 
 import (
-	"fmt"
 	"time"
 
 	lru "github.com/hashicorp/golang-lru/v2"
@@ -16,11 +15,18 @@ const localKeys = 100_000
 // limit in this process's memory (golang.org/x/time/rate), the same budget
 // the Redis limiter grants.
 type local struct {
-	buckets *lru.Cache[string, *rate.Limiter]
+	buckets *lru.Cache[bucketID, *rate.Limiter]
+}
+
+// bucketID names one key's bucket under one limit (a key may be counted
+// under several limits).
+type bucketID struct {
+	key   string
+	limit Limit
 }
 
 func newLocal(size int) *local {
-	c, err := lru.New[string, *rate.Limiter](size)
+	c, err := lru.New[bucketID, *rate.Limiter](size)
 	if err != nil {
 		panic(err) // only for a size <= 0
 	}
@@ -28,7 +34,7 @@ func newLocal(size int) *local {
 }
 
 func (l *local) allow(key string, limit Limit, now time.Time) Result {
-	id := fmt.Sprintf("%s|%d/%s/%d", key, limit.Rate, limit.Period, limit.Burst)
+	id := bucketID{key: key, limit: limit}
 	b, ok := l.buckets.Get(id)
 	if !ok {
 		burst := max(limit.Burst, 1)

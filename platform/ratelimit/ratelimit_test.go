@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"zwfw/platform/ratelimit"
 	"zwfw/platform/redisx"
 	"zwfw/platform/testenv"
@@ -86,5 +88,79 @@ func TestLimiterLimitsWhenRedisNeverAnswered(t *testing.T) {
 	}
 	if r := l.Allow(context.Background(), "k", ratelimit.PerMinute(1)); r.Allowed {
 		t.Fatalf("second without redis allowed: %+v", r)
+	}
+}
+
+// Several limits and another command go in one pipeline; each limit
+// counts its own key, and the other command's answer is there afterwards.
+func TestAllowAllInOneRoundTrip(t *testing.T) {
+	rdb, keys := testenv.Redis(t)
+	l := ratelimit.New(rdb, keys)
+	ctx := context.Background()
+	if err := rdb.Set(ctx, keys.Key("marker"), "x", time.Minute).Err(); err != nil {
+		t.Fatal(err)
+	}
+	checks := []ratelimit.Check{
+		{Key: "ip:1", Limit: ratelimit.PerMinute(2)},
+		{Key: "user:1", Limit: ratelimit.PerMinute(1)},
+		{Key: "off", Limit: ratelimit.Limit{}},
+	}
+	out := make([]ratelimit.Result, len(checks))
+	for round, want := range [][]bool{{true, true, true}, {true, false, true}, {false, false, true}} {
+		var marker *redis.StringCmd
+		l.AllowAll(ctx, checks, out, func(p redis.Pipeliner) { marker = p.Get(ctx, keys.Key("marker")) })
+		for i, r := range out {
+			if r.Allowed != want[i] || r.Degraded {
+				t.Fatalf("round %d check %d: %+v, want allowed=%v", round, i, r, want[i])
+			}
+		}
+		if v, err := marker.Result(); err != nil || v != "x" {
+			t.Fatalf("round %d: the command sent along answered %q, %v", round, v, err)
+		}
+	}
+}
+
+// The script is loaded again when Redis lost it (a restart, SCRIPT FLUSH).
+func TestLimiterSurvivesScriptFlush(t *testing.T) {
+	rdb, keys := testenv.Redis(t)
+	l := ratelimit.New(rdb, keys)
+	ctx := context.Background()
+	if r := l.Allow(ctx, "flush", ratelimit.PerMinute(2)); !r.Allowed || r.Degraded {
+		t.Fatalf("first: %+v", r)
+	}
+	if err := rdb.ScriptFlush(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if r := l.Allow(ctx, "flush", ratelimit.PerMinute(2)); !r.Allowed || r.Degraded {
+		t.Fatalf("after SCRIPT FLUSH: %+v", r)
+	}
+	if r := l.Allow(ctx, "flush", ratelimit.PerMinute(2)); r.Allowed || r.Degraded {
+		t.Fatalf("third of 2: %+v", r)
+	}
+}
+
+// In process: the same budget, counted without Redis (the commands sent
+// along still go to Redis).
+func TestInProcessLimiter(t *testing.T) {
+	rdb, keys := testenv.Redis(t)
+	l := ratelimit.NewInProcess(rdb)
+	ctx := context.Background()
+	limit := ratelimit.PerMinute(3)
+	for i := 0; i < 3; i++ {
+		if r := l.Allow(ctx, "k", limit); !r.Allowed || r.Degraded {
+			t.Fatalf("request %d refused: %+v", i, r)
+		}
+	}
+	if r := l.Allow(ctx, "k", limit); r.Allowed || r.RetryAfter <= 0 || r.RetryAfter > time.Minute {
+		t.Fatalf("4th request: %+v", r)
+	}
+	if n, err := rdb.Exists(ctx, "rate:"+keys.Key("rl", "k")).Result(); err != nil || n != 0 {
+		t.Fatalf("in-process limiter wrote to redis: %d %v", n, err)
+	}
+	out := make([]ratelimit.Result, 1)
+	var ping *redis.StatusCmd
+	l.AllowAll(ctx, []ratelimit.Check{{Key: "k2", Limit: limit}}, out, func(p redis.Pipeliner) { ping = p.Ping(ctx) })
+	if !out[0].Allowed || ping.Err() != nil {
+		t.Fatalf("in process with a command along: %+v %v", out[0], ping.Err())
 	}
 }
