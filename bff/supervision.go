@@ -4,7 +4,6 @@ import (
 	"context"
 	"time"
 
-	"zwfw/cases"
 	"zwfw/platform/events"
 	"zwfw/platform/jobs"
 	"zwfw/supervision"
@@ -38,6 +37,9 @@ func (a *App) buildSupervision() {
 	})
 }
 
+// Supervision is the supervision service (tests and benchmarks).
+func (a *App) Supervision() *supervision.Service { return a.sv.svc }
+
 func (a *App) enqueueSupervisionDaily(ctx context.Context, at time.Time) error {
 	key, runAt := supervision.DailyJobAt(at)
 	_, _, err := a.queue.Enqueue(ctx, jobs.EnqueueRequest{Type: supervision.JobDaily, Key: key, RunAt: runAt, MaxAttempts: 5})
@@ -57,7 +59,7 @@ func (a *App) runSupervision(ctx context.Context) {
 		a.sv.svc.Run(ctx)
 	}()
 	c := events.NewConsumer(a.db, supervision.ConsumerName, a.sv.svc.HandleEvent, events.ConsumerOptions{
-		Types: []string{cases.EventStatusChanged}, Logger: a.log.With("component", "supervision-index"),
+		Types: supervision.IndexedEvents(), Logger: a.log.With("component", "supervision-index"),
 		LeaseDuration: a.cfg.JobLease,
 	})
 	if err := c.Run(ctx); err != nil && ctx.Err() == nil {

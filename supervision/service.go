@@ -85,12 +85,19 @@ func New(store Store, cs Cases, cal cases.Calendar, opt Options) *Service {
 // WarnDays is the warning period in working days.
 func (s *Service) WarnDays() int { return s.opt.WarnDays }
 
+// IndexedEvents are the case events that change an entry: its status,
+// and the case number the province gives after submission.
+func IndexedEvents() []string {
+	return []string{cases.EventStatusChanged, cases.EventSubmittedToProvince}
+}
+
 // HandleEvent keeps the index (the consumer "supervision.index"): the case
-// of a case.status_changed is read back and its entry written, or removed
-// once it is finished or gone. Idempotent: it writes the case's current
-// state whatever the event says. Returns only errors worth a retry.
+// of a case.status_changed or case.submitted_to_province is read back and
+// its entry written, or removed once it is finished or gone. Idempotent: it
+// writes the case's current state whatever the event says. Returns only
+// errors worth a retry.
 func (s *Service) HandleEvent(ctx context.Context, e events.Event) error {
-	if e.Type != cases.EventStatusChanged {
+	if e.Type != cases.EventStatusChanged && e.Type != cases.EventSubmittedToProvince {
 		return nil
 	}
 	id, ok := strings.CutPrefix(e.Subject, "case:")
@@ -180,6 +187,10 @@ func (s *Service) reload(ctx context.Context) error {
 	s.gen++
 	return nil
 }
+
+// Reload reads the index and the stored days now, as Run does every TTL
+// (after entries were written in bulk, as by a migration or a benchmark).
+func (s *Service) Reload(ctx context.Context) error { return s.reload(ctx) }
 
 // Board returns the cases in progress classified at today. It reads the
 // store only the first time; afterwards the index is in memory and

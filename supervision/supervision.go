@@ -10,8 +10,9 @@
 //
 //   - an index of the cases in progress (collection supervision_cases, one
 //     small document per case, _id = case id) is kept by the event consumer
-//     "supervision.index" (HandleEvent): on each case.status_changed the case
-//     is read back by id and its entry written, or deleted once the case is
+//     "supervision.index" (HandleEvent): on each case.status_changed (and
+//     case.submitted_to_province, which brings the case number) the case is
+//     read back by id and its entry written, or deleted once the case is
 //     finished. The consumer re-reads the case, so a replayed or late event
 //     writes the current state, never an old one;
 //   - the service keeps that index in memory. The replica that consumes
