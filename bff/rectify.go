@@ -2,6 +2,7 @@ package bff
 
 import (
 	"context"
+	"time"
 
 	"zwfw/platform/events"
 	"zwfw/rectify"
@@ -14,8 +15,11 @@ func (a *App) buildRectify(ctx context.Context) error {
 	if err := store.EnsureIndexes(ctx); err != nil {
 		return err
 	}
+	// The lists are cached in Redis (a scan and a sort on the embedded
+	// store); every write invalidates them, the minute bounds a lost one.
+	lists := rectify.NewListCache(store, a.rdb, a.keys, time.Minute, a.log.With("component", "rectify-lists"))
 	a.rectify = rectify.NewService(rectify.Deps{
-		Store: store, Tallies: store, Cases: a.cases, Calendar: a.calendar.Times(),
+		Store: lists, Tallies: store, Cases: a.cases, Calendar: a.calendar.Times(),
 		MaxLevel: a.cfg.RectifyMaxLevel, Logger: a.log.With("component", "rectify"),
 		// The console's clock (tests move it to see a rectification overdue).
 		Now: a.cfg.BookingClock,

@@ -33,8 +33,10 @@ type Rectifications interface {
 	MaxLevel() int
 }
 
-// listLimit bounds the rectifications listed at once (open first).
-const listLimit = 200
+// listLimit bounds the rectifications listed at once (open first; the
+// filters by state find the others): a screen's worth, and the page stays
+// light to render.
+const listLimit = 50
 
 type evaluationsBody struct {
 	Total    int64
@@ -47,6 +49,9 @@ type evaluationsBody struct {
 	ItemsShown, ItemsAll int
 	Filters              []filterLink
 	Rows                 []rectRow
+	// Cut says the list shows the first Limit only.
+	Cut   bool
+	Limit int
 }
 
 type levelCount struct {
@@ -160,6 +165,7 @@ func (c *Console) evaluations(ctx *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	body.Cut, body.Limit = len(list) >= listLimit, listLimit
 	now := c.now()
 	for _, r := range list {
 		row := rectRow{ID: r.ID, CaseNumber: r.CaseNumber, Item: r.ItemName, Dept: r.Dept, Level: r.Evaluation.Level,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 	"testing"
 	"time"
@@ -228,5 +229,52 @@ func TestConcurrentChangesAreNotLost(t *testing.T) {
 	}
 	if _, err := svc.Reply(ctx, id, a, "再答复"); !errors.Is(err, rectify.ErrClosed) {
 		t.Fatalf("a reply after closing: %v", err)
+	}
+}
+
+// The cached lists follow every write: an opening and a change show on
+// the next read (another replica's too: the generation is in Redis).
+func TestListCacheFollowsWrites(t *testing.T) {
+	ctx := context.Background()
+	rdb, keys := testenv.Redis(t)
+	store := rectify.NewMongoStore(testenv.DB(t))
+	cached := rectify.NewListCache(store, rdb, keys, time.Minute, slog.Default())
+	other := rectify.NewListCache(store, rdb, keys, time.Minute, slog.Default()) // another replica
+	cs := fakeCases{"c1": evaluated("c1", 1, "市公安局"), "c2": evaluated("c2", 2, "市公安局")}
+	svc := rectify.NewService(rectify.Deps{Store: cached, Tallies: store, Cases: cs, Calendar: calendar(t)})
+	list := func(s rectify.Store, st rectify.State) []*rectify.Rectification {
+		t.Helper()
+		l, err := s.List(ctx, rectify.Filter{State: st})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return l
+	}
+	if err := svc.HandleEvent(ctx, evaluatedEvent(1, "c1", 1)); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(list(other, "")); n != 1 {
+		t.Fatalf("listed %d, want 1", n)
+	}
+	if err := svc.HandleEvent(ctx, evaluatedEvent(2, "c2", 2)); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(list(other, "")); n != 2 {
+		t.Fatalf("after an opening: listed %d, want 2", n)
+	}
+	if n := len(list(other, rectify.StateOpen)); n != 2 {
+		t.Fatalf("open: %d, want 2", n)
+	}
+	if _, err := svc.Assign(ctx, rectify.IDOf("c1"), rectify.Staff{ID: "s", Name: "甲"}, "王", ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Reply(ctx, rectify.IDOf("c1"), rectify.Staff{ID: "s", Name: "甲"}, "已整改"); err != nil {
+		t.Fatal(err)
+	}
+	if l := list(other, rectify.StateOpen); len(l) != 1 || l[0].CaseID != "c2" {
+		t.Fatalf("open after a reply: %d", len(l))
+	}
+	if l := list(other, rectify.StateReplied); len(l) != 1 || l[0].Owner == nil || l[0].Owner.Name != "王" {
+		t.Fatalf("replied: %+v", l)
 	}
 }
