@@ -75,7 +75,7 @@ config-table:
 ## bench: benchmarks; HTTP figures are ratios against a bare Fiber handler measured in the same run
 bench:
 	@set -o pipefail; { \
-	  $(GO) test -run '^$$' -bench . -benchtime 3000x -count 3 ./bff/ && \
+	  $(GO) test -run '^$$' -bench . -benchtime 3000x -count 3 -timeout 40m ./bff/ && \
 	  $(GO) test -run '^$$' -bench . -benchtime 2s -count 1 ./pii/ ./province/ ./payments/... ./logistics/... ./notify/... && \
 	  $(GO) test -run '^$$' -bench BookVsRawGuarded -benchtime 300x -count 3 ./booking/ && \
 	  $(GO) test -run '^$$' -bench . -benchtime 1000x -count 3 ./console/ && \

@@ -64,7 +64,13 @@ func chart(path, title string, rows []*row) error {
 			sort.Slice(xy, func(i, j int) bool { return xy[i].X < xy[j].X })
 			args = append(args, n, xy)
 		}
-		return p, plotutil.AddLinePoints(p, args...)
+		if err := plotutil.AddLinePoints(p, args...); err != nil {
+			return nil, err
+		}
+		// Headroom above the highest line (a decade on the log axis), so
+		// the legend covers none of them.
+		p.Y.Max *= 12
+		return p, nil
 	}
 	left, err := mk(title+": throughput", "requests per second", series)
 	if err != nil {
