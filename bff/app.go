@@ -380,7 +380,7 @@ func (a *App) Banner() string {
 	fmt.Fprintf(&b, "zwfw 政务服务 BFF\n")
 	fmt.Fprintf(&b, "  Mode         %s\n", a.cfg.Mode())
 	fmt.Fprintf(&b, "  HTTP API     http://%s/api/v1   (OpenAPI: /api/v1/openapi.json, health: /livez /readyz, metrics: /metrics)\n", a.cfg.Addr)
-	fmt.Fprintf(&b, "  Console      http://%s/console/   (staff console: 12345 hotline, hall check-in, admin; sign in with a staff account%s)\n",
+	fmt.Fprintf(&b, "  Console      http://%s/console/   (staff console: 12345 hotline, hall check-in, supervision, 好差评, money, reminders, audit, admin; sign in with a staff account%s)\n",
 		a.cfg.Addr, map[bool]string{true: ", e.g. a demo account below", false: ": zwfw -create-staff"}[len(a.demoStaff) > 0])
 	if a.embMongo != nil {
 		fmt.Fprintf(&b, "  MongoDB      embedded FerretDB (SQLite) at %s, files in %s\n", a.embMongo.URI, a.embMongo.Dir)
@@ -405,7 +405,7 @@ func (a *App) Banner() string {
 		fmt.Fprintf(&b, "  Debug        http://%s/debug/pprof/   (admin only: CPU and heap profiles)\n", a.debug.addr())
 	}
 	for _, d := range a.demoStaff {
-		fmt.Fprintf(&b, "  Demo staff   %-10s %-9s password in %s   console: http://%s%s\n", d.Username, d.Roles, d.PasswordFile, a.cfg.Addr, consoleLanding(d.Roles))
+		fmt.Fprintf(&b, "  Demo staff   %-10s %-10s password in %s   console: http://%s%s\n", d.Username, d.Roles, d.PasswordFile, a.cfg.Addr, consoleLanding(d.Roles))
 	}
 	return b.String()
 }

@@ -53,9 +53,10 @@ var (
 )
 
 // pages lists the pages in navigation order.
+// A supervisor starts on 电子监察 (Landing is the first page a role opens).
 var pages = []Page{pageHome, pageHall, pageHotline, pageHotlineCase, pageSessions,
-	pageMoney, pageMoneyRun, pageMoneyPayment, pageMoneyRefund, pageReminders, pageAudit, pageAdminHalls, pageAdminCalendar,
-	pageSupervision, pageSupervisionCase, pageEvaluations, pageRectification}
+	pageSupervision, pageSupervisionCase, pageEvaluations, pageRectification,
+	pageMoney, pageMoneyRun, pageMoneyPayment, pageMoneyRefund, pageReminders, pageAudit, pageAdminHalls, pageAdminCalendar}
 
 // opens reports whether an account with roles may open the page.
 func (p Page) opens(roles []identity.Role) bool {
