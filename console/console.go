@@ -118,6 +118,7 @@ type Console struct {
 	opt   Options
 	views *views
 	items *nameCache
+	frags fragments // the supervision pages' rendered tables
 }
 
 // New builds the console; the templates are parsed here, so a broken

@@ -1,11 +1,13 @@
 package console
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"html/template"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -50,7 +52,13 @@ type supervisionBody struct {
 	WarnDays int
 	Totals   []stateCell
 	Chart    template.HTML
-	Depts    []boardRow
+	// Tables are the department and item tables, rendered once per board.
+	Tables template.HTML
+}
+
+// boardTables is what the template "supervision-tables" renders.
+type boardTables struct {
+	Depts []boardRow
 	// Dept is the department whose items are shown ("" = all).
 	Dept  string
 	Items []boardRow
@@ -60,8 +68,60 @@ type supervisionListBody struct {
 	Filter       string // what the list is, in words
 	State        string
 	Back         string
-	Rows         []supervisionRow
+	Rows         template.HTML // rendered once per board and filter
 	Shown, Total int
+}
+
+// caseRows is what the template "supervision-rows" renders.
+type caseRows struct {
+	Rows []supervisionRow
+}
+
+// fragments keeps the supervision pages' rendered tables for the current
+// board: a board is immutable and shared until the index changes or the
+// day turns, so its tables are the same for every request until then and
+// a page costs its header, not hundreds of rows, however many cases there
+// are. A new board drops them; so does a full map (the keys come from
+// query strings).
+type fragments struct {
+	mu    sync.Mutex
+	board *supervision.Board
+	m     map[string]template.HTML
+}
+
+// fragmentsMax bounds the kept fragments per board.
+const fragmentsMax = 256
+
+// get returns the fragment of b under key, building it on a miss.
+func (f *fragments) get(b *supervision.Board, key string, build func() (template.HTML, error)) (template.HTML, error) {
+	f.mu.Lock()
+	if f.board != b || len(f.m) >= fragmentsMax {
+		f.board, f.m = b, map[string]template.HTML{}
+	}
+	h, ok := f.m[key]
+	f.mu.Unlock()
+	if ok {
+		return h, nil
+	}
+	h, err := build()
+	if err != nil {
+		return "", err
+	}
+	f.mu.Lock()
+	if f.board == b {
+		f.m[key] = h
+	}
+	f.mu.Unlock()
+	return h, nil
+}
+
+// fragment renders the template name of page file with data.
+func (c *Console) fragment(file, name string, data any) (template.HTML, error) {
+	var buf bytes.Buffer
+	if err := c.views.pages[file].ExecuteTemplate(&buf, name, data); err != nil {
+		return "", fmt.Errorf("console: render %s of %s: %w", name, file, err)
+	}
+	return template.HTML(buf.String()), nil //nolint:gosec // html/template's own output
 }
 
 // supervisionRow is one case in a list: no personal data.
@@ -118,24 +178,39 @@ func (c *Console) supervisionBoard(ctx *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	body := supervisionBody{Today: b.Today.String(), WarnDays: b.WarnDays, Dept: strings.TrimSpace(ctx.Query("dept"))}
+	body := supervisionBody{Today: b.Today.String(), WarnDays: b.WarnDays}
 	body.Totals, _ = cells(b.Total, supervision.Filter{})
+	dept := strings.TrimSpace(ctx.Query("dept"))
+	if body.Tables, err = c.frags.get(b, "tables\x00"+dept, func() (template.HTML, error) {
+		return c.fragment("supervision.html", "supervision-tables", tablesOf(b, dept))
+	}); err != nil {
+		return err
+	}
+	// The stored days change only with a reload, which makes a new board.
+	if body.Chart, err = c.frags.get(b, "chart", func() (template.HTML, error) { return historyChart(b.Today, hist), nil }); err != nil {
+		return err
+	}
+	return c.page(ctx, fiber.StatusOK, "supervision.html", &pageData{Body: body})
+}
+
+// tablesOf is the board's department table and the item table of dept ("" = all).
+func tablesOf(b *supervision.Board, dept string) boardTables {
+	t := boardTables{Dept: dept}
 	for _, r := range b.ByDept {
 		row := boardRow{Dept: r.Dept, Href: "/console/supervision?" + url.Values{"dept": {r.Dept}}.Encode() + "#items"}
 		row.Cells, row.Total = cells(r.Counts, supervision.Filter{Dept: r.Dept})
-		body.Depts = append(body.Depts, row)
+		t.Depts = append(t.Depts, row)
 	}
 	for _, r := range b.ByItem {
-		if body.Dept != "" && r.Dept != body.Dept {
+		if dept != "" && r.Dept != dept {
 			continue
 		}
 		f := supervision.Filter{Dept: r.Dept, ItemCode: r.ItemCode}
 		row := boardRow{Dept: r.Dept, Item: r.ItemName, ItemCode: r.ItemCode, Href: casesHref(f)}
 		row.Cells, row.Total = cells(r.Counts, f)
-		body.Items = append(body.Items, row)
+		t.Items = append(t.Items, row)
 	}
-	body.Chart = historyChart(b.Today, hist)
-	return c.page(ctx, fiber.StatusOK, "supervision.html", &pageData{Body: body})
+	return t
 }
 
 // historyChart draws the last HistoryDays days, today last; a day
@@ -190,6 +265,15 @@ func (c *Console) supervisionCases(ctx *fiber.Ctx) error {
 	}
 	list, total := b.Cases(f, supervisionListMax)
 	body := supervisionListBody{State: string(f.State), Shown: len(list), Total: total, Back: "/console/supervision"}
+	if body.Rows, err = c.frags.get(b, "rows\x00"+casesHref(f), func() (template.HTML, error) {
+		rows := caseRows{Rows: make([]supervisionRow, len(list))}
+		for i, cs := range list {
+			rows.Rows[i] = c.supervisionRow(cs)
+		}
+		return c.fragment("supervision_cases.html", "supervision-rows", rows)
+	}); err != nil {
+		return err
+	}
 	var what []string
 	if f.Dept != "" {
 		what = append(what, f.Dept)
@@ -207,9 +291,6 @@ func (c *Console) supervisionCases(ctx *fiber.Ctx) error {
 		what = append(what, "全部在办件")
 	}
 	body.Filter = strings.Join(what, " · ")
-	for _, cs := range list {
-		body.Rows = append(body.Rows, c.supervisionRow(cs))
-	}
 	return c.page(ctx, fiber.StatusOK, "supervision_cases.html", &pageData{Title: "监察办件：" + body.Filter, Body: body})
 }
 
