@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -119,9 +120,34 @@ func TestRectificationJourneyInChromium(t *testing.T) {
 		t.Fatalf("the opening's audit entries: %+v", entries)
 	}
 
-	// No reply before an owner is assigned: the form is not offered.
+	// No reply before an owner is assigned: the form is not offered, and
+	// a post all the same (another supervisor's tab) is refused with its
+	// code; a post without the session's token is refused; a hotline
+	// operator cannot open the pages; an unknown rectification is a 404.
 	if strings.Contains(sup.html(), `id="reply-text"`) {
 		t.Fatal("the reply form is offered before an owner is assigned")
+	}
+	z.staff("jiancha32", "Jiancha-pass-2026", identity.RoleSupervisor)
+	other := z.browserless()
+	other.login("jiancha32", "Jiancha-pass-2026")
+	csrf := other.get("/console/rectifications/" + id).csrf(t)
+	if p := other.do("POST", "/console/rectifications/"+id+"/reply", url.Values{"_csrf": {csrf}, "reply": {"抢先答复"}}); p.Status != http.StatusConflict ||
+		!strings.Contains(p.Body, "RECTIFY_OWNER_REQUIRED") {
+		t.Fatalf("a reply without an owner: %d", p.Status)
+	}
+	if p := other.do("POST", "/console/rectifications/"+id+"/assign", url.Values{"owner": {"伪造"}}); p.Status != http.StatusForbidden {
+		t.Fatalf("an assignment without the CSRF token: %d", p.Status)
+	}
+	if p := other.get("/console/rectifications/r_c_000000000000000000000000"); p.Status != http.StatusNotFound || !strings.Contains(p.Body, "整改记录不存在") {
+		t.Fatalf("an unknown rectification: %d", p.Status)
+	}
+	z.staff("hotline33", "Hotline-pass-2026", identity.RoleHotline)
+	op := z.browserless()
+	op.login("hotline33", "Hotline-pass-2026")
+	for _, path := range []string{"/console/evaluations", "/console/rectifications/" + id} {
+		if p := op.get(path); p.Status != http.StatusForbidden {
+			t.Fatalf("a hotline operator on %s: %d", path, p.Status)
+		}
 	}
 	resp = sup.submit(
 		chromedp.SendKeys(chromedp.ID("owner-name"), "王科长"),
