@@ -44,7 +44,7 @@ func BenchmarkBookVsRawGuarded(b *testing.B) {
 		}
 	}
 	raw := float64(b.N) / time.Since(t0).Seconds()
-	calls0 := testenv.StoreCalls(e.db)
+	calls0, by0 := testenv.StoreCalls(e.db), testenv.StoreCallsBy(e.db)
 	t1 := time.Now()
 	for i := range b.N {
 		req := BookRequest{HallID: "h1", ItemCode: "B", SlotStart: starts[i%len(starts)]}
@@ -60,4 +60,5 @@ func BenchmarkBookVsRawGuarded(b *testing.B) {
 	b.ReportMetric(book/raw, "book/raw")
 	// The write goal: a booking in at most 3 store calls.
 	b.ReportMetric(calls, "store_calls/op")
+	b.Logf("store calls per op: %s", testenv.CallsPerOp(by0, testenv.StoreCallsBy(e.db), b.N))
 }

@@ -41,7 +41,7 @@ func BenchmarkNotifyFirstVsRawGuarded(b *testing.B) {
 		}
 	}
 	rawRate := float64(b.N) / time.Since(t0).Seconds()
-	calls0 := testenv.StoreCalls(db)
+	calls0, by0 := testenv.StoreCalls(db), testenv.StoreCallsBy(db)
 	t1 := time.Now()
 	for _, body := range bodies {
 		r, err := e.svc.HandleNotify(ctx, WeChatPay, InboundNotify{Body: body})
@@ -56,4 +56,5 @@ func BenchmarkNotifyFirstVsRawGuarded(b *testing.B) {
 	b.ReportMetric(first, "first_notify/s")
 	b.ReportMetric(first/rawRate, "notify/raw")
 	b.ReportMetric(calls, "store_calls/op")
+	b.Logf("store calls per op: %s", testenv.CallsPerOp(by0, testenv.StoreCallsBy(db), b.N))
 }

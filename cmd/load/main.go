@@ -83,6 +83,7 @@ type harness struct {
 	bigActual  int    // cases in the store after growing it
 	rows       []*row // the scenarios
 	sweep      []*row // rising concurrency
+	calls      []*row // store calls per operation (go test benchmarks)
 	notes      []string
 	loadStart  string
 }
@@ -114,6 +115,7 @@ func run() int {
 	runBudget := flag.Duration("budget", 10*time.Minute, "no scenario group starts after this long (the rest are skipped, with a note): the run's bound; 0 for none")
 	bigStore := flag.Int("cases", 0, "cases in the store for the second case look-ups (default 100,000; 10,000 with -quick)")
 	growFor := flag.Duration("grow-budget", 150*time.Second, "growing the store to -cases stops after this long, and the rows say how many cases there were")
+	calls := flag.Bool("store-calls", true, "count store calls per booking and per first notify with their Go benchmarks after the run (about a minute)")
 	var extra multiFlag
 	flag.Var(&extra, "env", "KEY=VALUE passed to zwfw besides the harness's settings (repeatable), e.g. -env ZWFW_ACCESS_LOG_SAMPLE=0.01")
 	flag.Parse()
@@ -187,6 +189,9 @@ func run() int {
 		kind, *modes, h.rounds, h.dur, runtime.NumCPU(), h.loadStart, h.out)
 
 	err := h.runAll(ctx, strings.Split(*modes, ","), *bin, extra)
+	if err == nil && *calls {
+		h.storeCalls(ctx)
+	}
 	h.report(err)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "load: %v\n(logs kept in %s)\n", err, h.out)

@@ -275,12 +275,13 @@ func (h *harness) report(runErr error) {
 		}
 	}
 	fmt.Println("\ngoals of the speed issue (met or missed, and what bounds a missed one):")
-	met, missed := printGoals(os.Stdout, h.rows, false)
+	all := append(append([]*row(nil), h.rows...), h.calls...)
+	met, missed := printGoals(os.Stdout, all, false)
 	md.WriteString("\n## Goals\n\n")
-	printGoals(&md, h.rows, true)
+	printGoals(&md, all, true)
 	fmt.Printf("\ngoals met %d, missed %d; load average %s at the start, %s at the end; results in %s\n", met, missed, h.loadStart, loadEnd, h.out)
 	_ = os.WriteFile(filepath.Join(h.out, "results.md"), []byte(md.String()), 0o644)
 	_ = writeJSON(filepath.Join(h.out, "results.json"), map[string]any{
 		"started": h.started, "quick": h.quick, "rounds": h.rounds, "round": h.dur.String(), "load_start": h.loadStart, "load_end": loadEnd,
-		"rows": h.rows, "rising_concurrency": h.sweep, "profiles": h.profiles, "notes": h.notes})
+		"rows": h.rows, "rising_concurrency": h.sweep, "store_calls": h.calls, "profiles": h.profiles, "notes": h.notes})
 }

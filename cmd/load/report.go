@@ -94,20 +94,36 @@ func printGoals(w io.Writer, rows []*row, md bool) (met, missed int) {
 		}
 	}
 	for _, r := range rows {
-		if r.Verdict == "" {
+		if r.Verdict == "" && r.Figure == "" {
 			continue
 		}
 		figure := fmt.Sprintf("%s, p99 %.1f ms", vsText(r), r.P99)
-		if r.Base == "" {
+		switch {
+		case r.Figure != "":
+			figure = r.Figure
+		case r.Base == "":
 			figure = fmt.Sprintf("p99 %.1f ms", r.P99)
 		}
-		if md {
-			fmt.Fprintf(w, "- **%s** — %s, %s: %s (goal: %s)\n", r.Verdict, r.Mode, r.Name, figure, r.Goal)
-		} else {
-			fmt.Fprintf(w, "  %-6s  %-8s  %-52s  %s  (goal: %s)\n", r.Verdict, r.Mode, r.Name, figure, r.Goal)
+		verdict := r.Verdict
+		if verdict == "" {
+			verdict = "—"
 		}
-		if r.Verdict == "met" {
-			met++
+		if md {
+			fmt.Fprintf(w, "- **%s** — %s, %s: %s (goal: %s)\n", verdict, r.Mode, r.Name, figure, r.Goal)
+		} else {
+			fmt.Fprintf(w, "  %-6s  %-8s  %-52s  %s  (goal: %s)\n", verdict, r.Mode, r.Name, figure, r.Goal)
+		}
+		if r.Figure != "" && r.Note != "" {
+			if md {
+				fmt.Fprintf(w, "  - per operation: %s\n", r.Note)
+			} else {
+				fmt.Fprintf(w, "          per operation: %s\n", r.Note)
+			}
+		}
+		if r.Verdict != "MISSED" {
+			if r.Verdict == "met" {
+				met++
+			}
 			continue
 		}
 		missed++
@@ -120,6 +136,8 @@ func printGoals(w io.Writer, rows []*row, md bool) (met, missed int) {
 			fmt.Fprintf(w, "  - bounded by%s: %s\n", from, b)
 		case b != nil:
 			fmt.Fprintf(w, "          bounded by%s: %s\n", from, b)
+		case r.Figure != "":
+			// The calls listed above are what bounds it.
 		case md:
 			fmt.Fprintf(w, "  - no CPU profile of this row (-profiles)\n")
 		default:

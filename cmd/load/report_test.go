@@ -129,3 +129,27 @@ func TestMixCountsAndThousands(t *testing.T) {
 		}
 	}
 }
+
+func TestStoreCallRows(t *testing.T) {
+	out := `goos: linux
+--- BENCH: BenchmarkBookVsRawGuarded-2
+BenchmarkBookVsRawGuarded-2   	      40	  26452585 ns/op	         0.1311 book/raw	        42.76 bookings/s	       326.1 raw_guarded/s	         7.000 store_calls/op
+--- BENCH: BenchmarkBookVsRawGuarded-2
+    bench_test.go:63: store calls per op: 2 findAndModify slot_counters, 1 find hall_configs
+PASS`
+	v, ok := metric(out, "store_calls/op")
+	if !ok || v != 7 {
+		t.Fatalf("%v %v", v, ok)
+	}
+	r := &row{Mode: "go test", Name: "store calls per booking", RPS: v, goal: goalBookCalls, Figure: "7.0 store calls per operation",
+		Note: logLine(out, "store calls per op: ")}
+	r.finishWith()
+	var b bytes.Buffer
+	if _, missed := printGoals(&b, []*row{r}, false); missed != 1 || !strings.Contains(b.String(), "per operation: 2 findAndModify slot_counters, 1 find hall_configs") {
+		t.Fatalf("%d\n%s", missed, b.String())
+	}
+	r.RPS = 3
+	if r.finishWith(); r.Verdict != "met" {
+		t.Fatalf("3 calls: %q", r.Verdict)
+	}
+}

@@ -1,7 +1,11 @@
 package testenv
 
 import (
+	"cmp"
 	"context"
+	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -27,6 +31,50 @@ func StoreCalls(db *mongo.Database) int64 {
 	return 0
 }
 
+// callsBy counts them per database by command and collection.
+var (
+	callsMu sync.Mutex
+	callsBy = map[string]map[string]int64{} // database -> "findAndModify slot_counters" -> n
+)
+
+// StoreCallsBy is StoreCalls by command and collection
+// ("findAndModify slot_counters"), a snapshot.
+func StoreCallsBy(db *mongo.Database) map[string]int64 {
+	callsMu.Lock()
+	defer callsMu.Unlock()
+	out := map[string]int64{}
+	for k, v := range callsBy[db.Name()] {
+		out[k] = v
+	}
+	return out
+}
+
+// CallsPerOp lists the calls made between two StoreCallsBy snapshots per
+// operation, most first: "2 find bookings, 1 update slot_counters".
+func CallsPerOp(before, after map[string]int64, ops int) string {
+	type kv struct {
+		k string
+		v float64
+	}
+	var list []kv
+	for k, v := range after {
+		if d := v - before[k]; d > 0 {
+			list = append(list, kv{k, float64(d) / float64(max(ops, 1))})
+		}
+	}
+	slices.SortFunc(list, func(a, b kv) int {
+		if c := cmp.Compare(b.v, a.v); c != 0 {
+			return c
+		}
+		return strings.Compare(a.k, b.k)
+	})
+	var parts []string
+	for _, e := range list {
+		parts = append(parts, strconv.FormatFloat(e.v, 'f', -1, 64)+" "+e.k)
+	}
+	return strings.Join(parts, ", ")
+}
+
 func countCommand(_ context.Context, e *event.CommandStartedEvent) {
 	switch e.CommandName {
 	case "hello", "isMaster", "ismaster", "ping", "buildInfo", "endSessions", "saslStart", "saslContinue", "getFreeMonitoringStatus":
@@ -37,6 +85,18 @@ func countCommand(_ context.Context, e *event.CommandStartedEvent) {
 		c, _ = storeCalls.LoadOrStore(e.DatabaseName, new(atomic.Int64))
 	}
 	c.(*atomic.Int64).Add(1)
+	key := e.CommandName
+	if v, err := e.Command.IndexErr(0); err == nil {
+		if coll, ok := v.Value().StringValueOK(); ok {
+			key += " " + coll
+		}
+	}
+	callsMu.Lock()
+	if callsBy[e.DatabaseName] == nil {
+		callsBy[e.DatabaseName] = map[string]int64{}
+	}
+	callsBy[e.DatabaseName][key]++
+	callsMu.Unlock()
 }
 
 // connect is mongox.Connect with the command counter attached.
