@@ -90,6 +90,7 @@ type App struct {
 	sms        *notify.AliyunSMS
 	blobs      *blobs.Store
 	debug      *debugServer // the pprof listener (ZWFW_DEBUG_ADDR), nil when off
+	resp       *respCache   // ready answers of hot public GETs (respcache.go)
 	// publicBase is the base URL outside systems call back (set from
 	// ZWFW_PUBLIC_BASE_URL, or by Listening).
 	publicBase atomic.Value // string

@@ -18,9 +18,11 @@ func (a *App) buildBooking(ctx context.Context) error {
 	if err := store.EnsureIndexes(ctx); err != nil {
 		return err
 	}
+	a.resp = newRespCache(a.rdb, a.keys, a.log.With("component", "response-cache"))
 	a.booking = booking.NewService(booking.Deps{
 		Store: store, Calendar: a.calendar, People: bookingPeople{a.identity}, Now: a.cfg.BookingClock,
-		Cache:  booking.NewRedisCache(a.rdb, a.keys, 5*time.Second, a.log.With("component", "booking-cache")),
+		Cache: publishedAvailability{booking.NewRedisCache(a.rdb, a.keys, 5*time.Second, a.log.With("component", "booking-cache")),
+			a.resp},
 		Logger: a.log.With("component", "booking"),
 	})
 	return nil
@@ -46,6 +48,21 @@ func (a *App) enqueueNoShowSweep(ctx context.Context, at time.Time) error {
 	_, _, err := a.queue.Enqueue(ctx, jobs.EnqueueRequest{Type: jobMarkNoShows, Key: slot.UTC().Format(time.RFC3339), RunAt: slot, MaxAttempts: 3})
 	return err
 }
+
+// publishedAvailability is the availability cache that also drops the
+// hall's ready slot answers on every replica (respcache.go) when booking
+// says the hall changed (a booking, a cancellation, its configuration).
+type publishedAvailability struct {
+	*booking.RedisCache
+	resp *respCache
+}
+
+func (p publishedAvailability) Invalidate(ctx context.Context, hallID string) {
+	p.RedisCache.Invalidate(ctx, hallID)
+	p.resp.Invalidate(ctx, hallScope(hallID))
+}
+
+func hallScope(hallID string) string { return "hall:" + hallID }
 
 // bookingPeople adapts identity to booking.People.
 type bookingPeople struct{ svc *identity.Service }

@@ -1,8 +1,6 @@
 package bff
 
 import (
-	"crypto/sha256"
-	"encoding/base64"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -34,9 +32,11 @@ func conditional(cacheControl string) fiber.Handler {
 		if (c.Method() != fiber.MethodGet && c.Method() != fiber.MethodHead) || c.Response().StatusCode() != fiber.StatusOK {
 			return nil
 		}
-		sum := sha256.Sum256(c.Response().Body())
-		etag := `"` + base64.RawURLEncoding.EncodeToString(sum[:18]) + `"`
-		c.Set(fiber.HeaderETag, etag)
+		etag := string(c.Response().Header.Peek(fiber.HeaderETag)) // the response cache's, computed once
+		if etag == "" {
+			etag = etagOf(c.Response().Body())
+			c.Set(fiber.HeaderETag, etag)
+		}
 		c.Set(fiber.HeaderCacheControl, cacheControl)
 		if private {
 			c.Vary(fiber.HeaderAuthorization, "X-Client")

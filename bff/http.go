@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -40,6 +41,9 @@ func (a *App) buildHTTP() (*fiber.App, error) {
 		ProxyHeader:             proxyHeader(proxies),
 	})
 	metrics := newHTTPMetrics(a.registry)
+	listen, stopListening := context.WithCancel(context.Background())
+	go a.resp.listen(listen)
+	a.closers = append(a.closers, func(context.Context) error { stopListening(); return nil })
 	limiter := ratelimit.New(a.rdb, a.keys)
 	if a.embRedis != nil {
 		// This process's own Redis: no other replica shares its counters,
@@ -121,10 +125,15 @@ func (a *App) buildHTTP() (*fiber.App, error) {
 	api.Get("/home", append(signedIn(identity.RoleCitizen, identity.RoleBusiness), conditional(cachePrivate), hm.Get)...)
 
 	cat := &handlers.Catalog{Svc: a.catalog}
-	api.Get("/items", cat.Search)
-	api.Get("/items/:code", conditional(cachePublic), cat.Guide)
-	api.Get("/halls", cat.Halls)
-	api.Get("/departments", cat.Departments)
+	// Ready answers in memory (respcache.go): the catalog for at most as long
+	// as the province's copy is fresh (a stale one is never kept).
+	catalogRoute := cachedRoute{scope: func(*fiber.Ctx) string { return "catalog" }, ttl: min(cfg.ProvinceCacheFresh, 30*time.Second)}
+	guideRoute := catalogRoute
+	guideRoute.etag = true
+	api.Get("/items", a.resp.wrap(catalogRoute, cat.Search))
+	api.Get("/items/:code", conditional(cachePublic), a.resp.wrap(guideRoute, cat.Guide))
+	api.Get("/halls", a.resp.wrap(catalogRoute, cat.Halls))
+	api.Get("/departments", a.resp.wrap(catalogRoute, cat.Departments))
 
 	me := &handlers.Me{Svc: a.identity, BodyLimit: cfg.JSONBodyLimit, Observe: a.observeLicences}
 	public := []identity.Role{identity.RoleCitizen, identity.RoleBusiness}
@@ -171,7 +180,20 @@ func (a *App) buildHTTP() (*fiber.App, error) {
 	api.Get("/admin/audit", append(signedIn(identity.RoleAdmin), au.List)...)
 
 	bk := &handlers.Bookings{Svc: a.booking, Identity: a.identity, BodyLimit: cfg.JSONBodyLimit, Names: displayNames{a}}
-	api.Get("/halls/:id/slots", bk.Slots)
+	// A week of slots: dropped on every change of the hall (a booking
+	// included); keyed by the booking clock's minute too, as what is
+	// bookable follows the clock (booking windows open and close on minutes).
+	bookingNow := cfg.BookingClock
+	if bookingNow == nil {
+		bookingNow = time.Now
+	}
+	api.Get("/halls/:id/slots", a.resp.wrap(cachedRoute{
+		scope: func(c *fiber.Ctx) string { return hallScope(c.Params("id")) },
+		key: func(c *fiber.Ctx) string {
+			return string(c.Request().URI().RequestURI()) + "|" + strconv.FormatInt(bookingNow().Unix()/60, 10)
+		},
+		ttl: 5 * time.Second,
+	}, bk.Slots))
 	api.Post("/bookings", append(signedIn(public...), bk.Book)...)
 	api.Get("/bookings", append(signedIn(public...), bk.List)...)
 	api.Get("/bookings/:id", append(signedIn(public...), conditional(cachePrivate), bk.Get)...)
