@@ -65,16 +65,15 @@ type boardTables struct {
 }
 
 type supervisionListBody struct {
-	Filter       string // what the list is, in words
-	State        string
-	Back         string
-	Rows         template.HTML // rendered once per board and filter
-	Shown, Total int
+	Back string
+	Rows template.HTML // heading and table, rendered once per board and filter
 }
 
 // caseRows is what the template "supervision-rows" renders.
 type caseRows struct {
-	Rows []supervisionRow
+	Filter       string // what the list is, in words
+	Rows         []supervisionRow
+	Shown, Total int
 }
 
 // fragments keeps the supervision pages' rendered tables for the current
@@ -263,17 +262,7 @@ func (c *Console) supervisionCases(ctx *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	list, total := b.Cases(f, supervisionListMax)
-	body := supervisionListBody{State: string(f.State), Shown: len(list), Total: total, Back: "/console/supervision"}
-	if body.Rows, err = c.frags.get(b, "rows\x00"+casesHref(f), func() (template.HTML, error) {
-		rows := caseRows{Rows: make([]supervisionRow, len(list))}
-		for i, cs := range list {
-			rows.Rows[i] = c.supervisionRow(cs)
-		}
-		return c.fragment("supervision_cases.html", "supervision-rows", rows)
-	}); err != nil {
-		return err
-	}
+	body := supervisionListBody{Back: "/console/supervision"}
 	var what []string
 	if f.Dept != "" {
 		what = append(what, f.Dept)
@@ -290,8 +279,18 @@ func (c *Console) supervisionCases(ctx *fiber.Ctx) error {
 	} else {
 		what = append(what, "全部在办件")
 	}
-	body.Filter = strings.Join(what, " · ")
-	return c.page(ctx, fiber.StatusOK, "supervision_cases.html", &pageData{Title: "监察办件：" + body.Filter, Body: body})
+	filter := strings.Join(what, " · ")
+	if body.Rows, err = c.frags.get(b, "rows\x00"+casesHref(f), func() (template.HTML, error) {
+		list, total := b.Cases(f, supervisionListMax)
+		rows := caseRows{Filter: filter, Rows: make([]supervisionRow, len(list)), Shown: len(list), Total: total}
+		for i, cs := range list {
+			rows.Rows[i] = c.supervisionRow(cs)
+		}
+		return c.fragment("supervision_cases.html", "supervision-rows", rows)
+	}); err != nil {
+		return err
+	}
+	return c.page(ctx, fiber.StatusOK, "supervision_cases.html", &pageData{Title: "监察办件：" + filter, Body: body})
 }
 
 func (c *Console) supervisionRow(cs supervision.Case) supervisionRow {
