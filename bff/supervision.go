@@ -25,6 +25,13 @@ func (a *App) buildSupervision() {
 		WarnDays: a.cfg.SupervisionWarnDays, Now: now, Logger: a.log.With("component", "supervision"),
 	})
 	a.jobs.Register(supervision.JobDaily, func(ctx context.Context, _ *jobs.Job) error {
+		fixed, err := a.sv.svc.Recheck(ctx)
+		if err != nil {
+			return err
+		}
+		if fixed > 0 {
+			a.log.Warn("supervision: index entries corrected from their cases", "entries", fixed)
+		}
 		if err := a.sv.svc.Snapshot(ctx); err != nil {
 			return err
 		}

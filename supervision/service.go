@@ -129,6 +129,45 @@ func (s *Service) Sync(ctx context.Context, caseID string) error {
 	return nil
 }
 
+// Recheck reads back the case of every entry and corrects the entries
+// that no longer say what their case does (a case finished or changed
+// whose event this index never saw: a consumer cursor reset by hand, an
+// entry restored from a backup). Part of the daily job: one read by _id
+// per case in progress. Returns how many entries it corrected.
+func (s *Service) Recheck(ctx context.Context) (int, error) {
+	if err := s.reload(ctx); err != nil {
+		return 0, err
+	}
+	s.mu.Lock()
+	ids := make([]string, 0, len(s.entries))
+	known := make(map[string]Entry, len(s.entries))
+	for id, e := range s.entries {
+		ids = append(ids, id)
+		known[id] = e
+	}
+	s.mu.Unlock()
+	fixed := 0
+	for _, id := range ids {
+		if err := ctx.Err(); err != nil {
+			return fixed, err
+		}
+		c, err := s.cases.ByID(ctx, id)
+		if err != nil && apperr.KindOf(err) != apperr.KindNotFound {
+			return fixed, err
+		}
+		if err == nil {
+			if e, ok := EntryOf(c); ok && e == known[id] {
+				continue
+			}
+		}
+		if err := s.Sync(ctx, id); err != nil {
+			return fixed, err
+		}
+		fixed++
+	}
+	return fixed, nil
+}
+
 // apply puts a change stored by this process into the loaded index.
 func (s *Service) apply(ch change) {
 	s.mu.Lock()

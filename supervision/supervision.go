@@ -25,7 +25,9 @@
 //
 // The daily counts (supervision_days, _id = the date) are written by the
 // daily job and, for today, by the background refresh whenever they change;
-// both are idempotent upserts of the same document.
+// both are idempotent upserts of the same document. The daily job first
+// rechecks every entry against its case (Recheck), so an entry whose event
+// was never seen is corrected within a day.
 package supervision
 
 import (
