@@ -53,7 +53,7 @@ type plan struct {
 
 var (
 	fullPlan = plan{readers: 64, realCases: 20, smallStore: 1_000, bigStore: 100_000, owners: 10_000,
-		bookCount: 150, notifyCnt: 80, burst: 500, mixedCount: 300, levels: []int{1, 4, 16, 64, 256, 512}, sweepBook: 256, conns: 64}
+		bookCount: 120, notifyCnt: 80, burst: 500, mixedCount: 300, levels: []int{1, 4, 16, 64, 256, 512}, sweepBook: 128, conns: 64}
 	quickPlan = plan{readers: 16, realCases: 4, smallStore: 1_000, bigStore: 10_000, owners: 1_000,
 		bookCount: 30, notifyCnt: 20, burst: 50, mixedCount: 90, levels: []int{1, 16, 64}, sweepBook: 32, conns: 64}
 )

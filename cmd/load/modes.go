@@ -168,7 +168,18 @@ func (h *harness) seed(ctx context.Context, s *seeder, mode string, first bool) 
 		}
 	}
 	items := len(w.hall.items)
+	if first {
+		books += p.burst
+	}
+	// One pool of people for every booking: a person may hold one booking
+	// per item, so each books up to len(items) times over the run (signing
+	// people in is the slowest part of seeding). The burst needs p.burst
+	// different people: any p.burst consecutive bookings of the pool are
+	// by different people when it has at least p.burst of them.
 	bookers := (books+items-1)/items + books/20 + 1
+	if first {
+		bookers = max(bookers, p.burst)
+	}
 	notifies := (h.rounds+extra("notify"))*p.notifyCnt + mixRounds*mix["notify"]
 	pays := mixRounds * mix["pay"]
 	if w.readers, err = s.citizens(ctx, mode+"-r", p.readers); err != nil {
@@ -179,19 +190,9 @@ func (h *harness) seed(ctx context.Context, s *seeder, mode string, first bool) 
 		return nil, err
 	}
 	w.bookings = newBookingPool(people, w.hall, items)
-	if first {
-		per := (h.rounds + items - 1) / items
-		burst, err := s.citizens(ctx, mode+"-burst", p.burst*per)
-		if err != nil {
-			return nil, err
-		}
-		w.burst = newBookingPool(burst, w.hall, items)
-		h.progress("%s: %d people signed in and verified (%d readers, %d booking, %d booking at once) in %.0fs",
-			mode, p.readers+bookers+len(burst), p.readers, bookers, len(burst), time.Since(t0).Seconds())
-	} else {
-		h.progress("%s: %d people signed in and verified (%d readers, %d booking) in %.0fs",
-			mode, p.readers+bookers, p.readers, bookers, time.Since(t0).Seconds())
-	}
+	w.burst = w.bookings
+	h.progress("%s: %d people signed in and verified (%d readers, %d booking) in %.0fs",
+		mode, p.readers+bookers, p.readers, bookers, time.Since(t0).Seconds())
 	// Payers: each looks up at most 8 notices (the look-up limit allows 10 at once).
 	payers := append(append([]*citizen(nil), w.readers...), people...)
 	if need := (notifies + pays + 7) / 8; need > len(payers) {
