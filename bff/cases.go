@@ -33,6 +33,7 @@ func (a *App) buildCases(ctx context.Context, protector piiProtector) error {
 	a.cases = cases.NewService(cases.Deps{
 		Store: store, Province: a.province, People: people{a.identity}, PII: protector,
 		Queue: a.queue, Events: a.events, Calendar: cal.Times(), Logger: a.log.With("component", "cases"),
+		OutageRetry: a.cfg.ProvinceOutageRetry,
 	})
 	return nil
 }

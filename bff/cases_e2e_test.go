@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"zwfw/bff"
 	"zwfw/identity"
 	"zwfw/platform/testenv"
 	sbprovince "zwfw/sandbox/province"
@@ -274,7 +275,8 @@ func countCases(fake *sbprovince.Server, itemCode string) int {
 // The province is down while a citizen submits: the case waits as
 // submitted and is delivered, once, when the province is back.
 func TestSubmitDuringProvinceOutage(t *testing.T) {
-	s := start(t)
+	// It polls the case while the province is away; retries come every 100 ms here.
+	s := start(t, noRateLimits, func(c *bff.Config) { c.ProvinceOutageRetry = func() time.Duration { return 100 * time.Millisecond } })
 	fake := s.app.Sandbox().ProvinceServer()
 	me, zhang := s.verifiedCitizen("outage")
 	g := onlineItem(t, fake)

@@ -149,6 +149,9 @@ type Config struct {
 	SandboxClock func() time.Time
 	// SandboxRetryDelays shortens the fakes' notify and push retries (tests).
 	SandboxRetryDelays []time.Duration
+	// ProvinceOutageRetry is the delay between submission attempts while the
+	// province is unreachable (tests; nil = 5-30 s, jittered).
+	ProvinceOutageRetry func() time.Duration
 	// OutboxRelayOff stops this process from relaying outbox events (crash
 	// tests: the work is abandoned between the state write and the relay).
 	OutboxRelayOff bool

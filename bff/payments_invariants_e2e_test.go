@@ -111,7 +111,9 @@ func TestPaymentTotalsDriftIsRepaired(t *testing.T) {
 	if again := s.paymentTotalsCheck(admin, ""); len(again) != 0 {
 		t.Fatalf("second run found %v", again)
 	}
-	// The repaired payment was announced once: its event id is the payment's.
+	// The repaired payment was announced once: its event id is the payment's
+	// (the event rides in the repair's write; the relay appends it to the log).
+	testenv.WaitFor(t, "payment.succeeded in the log", func() bool { return s.eventCount(unsettled, payments.EventSucceeded) > 0 })
 	if n := s.eventCount(unsettled, payments.EventSucceeded); n != 1 {
 		t.Fatalf("%d payment.succeeded events", n)
 	}

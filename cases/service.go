@@ -74,15 +74,16 @@ const (
 // Service is the cases business API, called by the HTTP handlers, the
 // province callback handler and the jobs.
 type Service struct {
-	store    Store
-	province Province
-	people   People
-	pii      Protector
-	queue    Queue
-	events   EventReader
-	calendar Calendar
-	log      *slog.Logger
-	now      func() time.Time
+	store       Store
+	province    Province
+	people      People
+	pii         Protector
+	queue       Queue
+	events      EventReader
+	calendar    Calendar
+	log         *slog.Logger
+	now         func() time.Time
+	outageRetry func() time.Duration
 }
 
 // Deps are the collaborators of a Service.
@@ -97,6 +98,9 @@ type Deps struct {
 	Calendar Calendar
 	Logger   *slog.Logger
 	Now      func() time.Time
+	// OutageRetry is the delay before the next submission attempt while the
+	// province is unreachable (nil: 5-30 s, jittered; tests shorten it).
+	OutageRetry func() time.Duration
 }
 
 // NewService builds the cases service.
@@ -107,8 +111,11 @@ func NewService(d Deps) *Service {
 	if d.Logger == nil {
 		d.Logger = slog.Default()
 	}
+	if d.OutageRetry == nil {
+		d.OutageRetry = outageRetry
+	}
 	return &Service{store: d.Store, province: d.Province, people: d.People, pii: d.PII, queue: d.Queue,
-		events: d.Events, calendar: d.Calendar, log: d.Logger, now: d.Now}
+		events: d.Events, calendar: d.Calendar, log: d.Logger, now: d.Now, outageRetry: d.OutageRetry}
 }
 
 func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Millisecond) }

@@ -136,7 +136,7 @@ func (s *Service) HandleSubmitJob(ctx context.Context, j *jobs.Job) error {
 			// Unknown outcome: retry with the same key, soon. An exponential
 			// backoff would leave submissions waiting minutes after a short
 			// outage (the breaker fails every attempt fast meanwhile).
-			return jobs.RetryAfter(err, outageRetry())
+			return jobs.RetryAfter(err, s.outageRetry())
 		case apperr.KindInternal:
 			return err // unknown outcome: retry with the same key
 		case apperr.KindUpstream:
