@@ -13,6 +13,7 @@ import (
 	"zwfw/home"
 	"zwfw/identity"
 	"zwfw/links"
+	"zwfw/platform/events"
 )
 
 // newLinks builds the deep-link maker from the configuration.
@@ -40,9 +41,24 @@ func (a *App) buildViews() {
 		Calendar: a.calendar.Times(),
 	})
 	a.home = home.New(home.Deps{
+		Index: home.NewMongoIndexStore(a.db),
 		Cases: a.cases, Bookings: a.booking, Payments: a.payments, Shipments: a.logistics, Messages: a.notify,
 		Licenses: heldLicenses{a.identity}, Catalog: a.catalog, Names: displayNames{a}, Calendar: a.calendar.Times(),
 	})
+}
+
+// consumerHomeIndex keeps the home screens' indexes from the domains' events.
+const consumerHomeIndex = "home.index"
+
+// runHomeIndex consumes the event log for the home index until ctx ends;
+// every replica runs it, a lease lets one consume at a time.
+func (a *App) runHomeIndex(ctx context.Context) {
+	c := events.NewConsumer(a.db, consumerHomeIndex, a.home.HandleEvent, events.ConsumerOptions{
+		Types: home.IndexedEvents(), Logger: a.log.With("component", "home-index"),
+	})
+	if err := c.Run(ctx); err != nil && ctx.Err() == nil {
+		a.log.Error("home index consumer stopped", "err", err)
+	}
 }
 
 // heldLicenses adapts identity (the province's e-licences of the person and

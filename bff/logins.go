@@ -6,6 +6,7 @@ import (
 
 	"zwfw/booking"
 	"zwfw/cases"
+	"zwfw/home"
 	"zwfw/identity"
 	"zwfw/logistics"
 	"zwfw/notify"
@@ -40,6 +41,9 @@ func (a *App) wireMerges() {
 			{Name: "payments", Move: identity.ReassignFunc(payments.NewMongoStore(a.db).ReassignUser)},
 			{Name: "logistics", Move: identity.ReassignFunc(logistics.NewMongoStore(a.db).ReassignUser)},
 			{Name: "notify", Move: identity.ReassignFunc(notify.NewMongoStore(a.db).ReassignUser)},
+			// Derived views after the records moved: counted again when next read.
+			{Name: "notify-inbox", Move: identity.ReassignFunc(notify.NewMongoStore(a.db).ForgetInboxSummaries)},
+			{Name: "home", Move: identity.ReassignFunc(home.NewMongoIndexStore(a.db).ReassignUser)},
 		},
 	})
 	a.jobs.Register(identity.JobMerge, a.identity.HandleMergeJob)

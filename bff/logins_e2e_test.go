@@ -469,7 +469,7 @@ func (sc *mergeScene) checkMerged(t *testing.T) {
 	for _, st := range m.Steps {
 		names[st.Name]++
 	}
-	if m.State != "done" || m.Role != "survivor" || m.Via != "wechat_phone" || len(m.AbsorbedLogins) != 1 || len(m.Steps) != 9 {
+	if m.State != "done" || m.Role != "survivor" || m.Via != "wechat_phone" || len(m.AbsorbedLogins) != 1 || len(m.Steps) != 11 {
 		t.Fatalf("the merge's record: %+v", m)
 	}
 	for name, n := range names {

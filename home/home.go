@@ -17,6 +17,8 @@ import (
 	"context"
 	"time"
 
+	"golang.org/x/sync/singleflight"
+
 	"zwfw/booking"
 	"zwfw/cases"
 	"zwfw/catalog"
@@ -26,24 +28,33 @@ import (
 	"zwfw/province"
 )
 
-// Cases lists an owner's cases newest first (implemented by *cases.Service).
+// Cases reads cases (implemented by *cases.Service): by id for the screen,
+// an owner's list to rebuild an index.
 type Cases interface {
+	ByID(ctx context.Context, id string) (*cases.Case, error)
 	List(ctx context.Context, ownerID string, status cases.Status, cursor string, limit int) ([]*cases.Case, string, error)
 }
 
-// Bookings lists a user's bookings of one status, newest first (implemented by *booking.Service).
+// Bookings reads bookings (implemented by *booking.Service): by id for the
+// screen, a user's list of one status to rebuild an index.
 type Bookings interface {
+	ByID(ctx context.Context, id string) (*booking.Booking, error)
 	List(ctx context.Context, userID string, status booking.Status, cursor string) ([]*booking.Booking, string, error)
 }
 
-// Payments lists the notices a user may pay (implemented by *payments.Service,
-// which asks the non-tax platform for new ones).
+// Payments reads fee notices (implemented by *payments.Service): the ones
+// the non-tax platform lists for the user (new ones stored), one by its
+// code, and the user's list to rebuild an index.
 type Payments interface {
+	Discover(ctx context.Context, userID string) ([]payments.Payment, error)
+	ByCode(ctx context.Context, code string) (payments.Payment, error)
 	List(ctx context.Context, userID string, status payments.Status) ([]payments.Payment, error)
 }
 
-// Shipments lists a user's parcels that are not final (implemented by *logistics.Service).
+// Shipments reads parcels (implemented by *logistics.Service): by id for
+// the screen, a user's parcels under way to rebuild an index.
 type Shipments interface {
+	GetAny(ctx context.Context, id string) (logistics.Shipment, error)
 	ActiveOf(ctx context.Context, userID string, limit int) ([]logistics.Shipment, error)
 }
 
@@ -85,6 +96,8 @@ type Names interface {
 
 // Deps are the sources of the screen; all are required but Names.
 type Deps struct {
+	// Index keeps the ids each person's screen reads.
+	Index     IndexStore
 	Cases     Cases
 	Bookings  Bookings
 	Payments  Payments
@@ -101,8 +114,9 @@ type Deps struct {
 
 // Service composes home screens.
 type Service struct {
-	d     Deps
-	rules Rules
+	d        Deps
+	rules    Rules
+	rebuilds singleflight.Group // one index rebuild per person at a time
 }
 
 // New returns the home service.

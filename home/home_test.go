@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 	"zwfw/logistics"
 	"zwfw/notify"
 	"zwfw/payments"
+	"zwfw/platform/events"
 	"zwfw/province"
 )
 
@@ -30,6 +32,15 @@ func (f fakeCases) List(context.Context, string, cases.Status, string, int) ([]*
 	return f, "", nil
 }
 
+func (f fakeCases) ByID(_ context.Context, id string) (*cases.Case, error) {
+	for _, c := range f {
+		if c.ID == id {
+			return c, nil
+		}
+	}
+	return nil, cases.ErrNotFound
+}
+
 type fakeBookings []*booking.Booking
 
 func (f fakeBookings) List(_ context.Context, _ string, st booking.Status, _ string) ([]*booking.Booking, string, error) {
@@ -42,16 +53,118 @@ func (f fakeBookings) List(_ context.Context, _ string, st booking.Status, _ str
 	return out, "", nil
 }
 
+func (f fakeBookings) ByID(_ context.Context, id string) (*booking.Booking, error) {
+	for _, b := range f {
+		if b.ID == id {
+			return b, nil
+		}
+	}
+	return nil, booking.ErrNotFound
+}
+
+// fakePayments are the notices the platform lists (all of them) and zwfw holds.
 type fakePayments []payments.Payment
 
 func (f fakePayments) List(context.Context, string, payments.Status) ([]payments.Payment, error) {
 	return f, nil
 }
 
+func (f fakePayments) Discover(context.Context, string) ([]payments.Payment, error) { return f, nil }
+
+func (f fakePayments) ByCode(_ context.Context, code string) (payments.Payment, error) {
+	for _, p := range f {
+		if p.ID == code {
+			return p, nil
+		}
+	}
+	return payments.Payment{}, payments.ErrNotFound
+}
+
 type fakeShipments []logistics.Shipment
 
 func (f fakeShipments) ActiveOf(context.Context, string, int) ([]logistics.Shipment, error) {
 	return f, nil
+}
+
+func (f fakeShipments) GetAny(_ context.Context, id string) (logistics.Shipment, error) {
+	for _, sh := range f {
+		if sh.ID == id {
+			return sh, nil
+		}
+	}
+	return logistics.Shipment{}, logistics.ErrNotFound
+}
+
+// memIndex keeps indexes in memory.
+type memIndex struct {
+	mu sync.Mutex
+	m  map[string]*home.Index
+}
+
+func newMemIndex() *memIndex { return &memIndex{m: map[string]*home.Index{}} }
+
+func (x *memIndex) Index(_ context.Context, u string) (*home.Index, error) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if idx, ok := x.m[u]; ok {
+		cp := *idx
+		cp.Cases, cp.Bookings = slices.Clone(idx.Cases), slices.Clone(idx.Bookings)
+		cp.Payments, cp.Shipments = slices.Clone(idx.Payments), slices.Clone(idx.Shipments)
+		return &cp, nil
+	}
+	return nil, nil
+}
+
+func (x *memIndex) list(idx *home.Index, part home.Part) *[]string {
+	return map[home.Part]*[]string{home.PartCases: &idx.Cases, home.PartBookings: &idx.Bookings,
+		home.PartPayments: &idx.Payments, home.PartShipments: &idx.Shipments}[part]
+}
+
+func (x *memIndex) get(u string) *home.Index {
+	if x.m[u] == nil {
+		x.m[u] = &home.Index{UserID: u}
+	}
+	return x.m[u]
+}
+
+func (x *memIndex) Add(_ context.Context, u string, part home.Part, ids ...string) error {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	l := x.list(x.get(u), part)
+	for _, id := range ids {
+		if !slices.Contains(*l, id) {
+			*l = append(*l, id)
+		}
+	}
+	return nil
+}
+
+func (x *memIndex) Remove(_ context.Context, u string, part home.Part, ids ...string) error {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if idx, ok := x.m[u]; ok {
+		l := x.list(idx, part)
+		*l = slices.DeleteFunc(*l, func(id string) bool { return slices.Contains(ids, id) })
+	}
+	return nil
+}
+
+func (x *memIndex) Rebuilt(ctx context.Context, idx *home.Index) error {
+	for part, ids := range map[home.Part][]string{home.PartCases: idx.Cases, home.PartBookings: idx.Bookings,
+		home.PartPayments: idx.Payments, home.PartShipments: idx.Shipments} {
+		_ = x.Add(ctx, idx.UserID, part, ids...)
+	}
+	x.mu.Lock()
+	x.get(idx.UserID).BuiltAt = idx.BuiltAt
+	x.mu.Unlock()
+	return nil
+}
+
+func (x *memIndex) Forget(_ context.Context, u string) error {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	delete(x.m, u)
+	return nil
 }
 
 type fakeMessages struct{}
@@ -115,24 +228,25 @@ func world() home.Deps {
 	accepted, completed := at("2026-02-20", "09:00"), at("2026-03-02", "16:00")
 	supp := at("2026-03-02", "11:00")
 	return home.Deps{
+		Index: newMemIndex(),
 		Cases: fakeCases{
-			{ID: "c_supp", ItemName: "食品经营许可证核发", Status: cases.StatusSupplementRequested, Supplement: []string{"m1", "m3"},
+			{ID: "c_supp", OwnerID: "u1", ItemName: "食品经营许可证核发", Status: cases.StatusSupplementRequested, Supplement: []string{"m1", "m3"},
 				Timeline: []cases.Entry{{At: supp, Status: cases.StatusSupplementRequested}}},
-			{ID: "c_done", ItemName: "户籍类证明开具", Status: cases.StatusCompletedApproved, CompletedAt: &completed},
-			{ID: "c_prog", ItemName: "机动车驾驶证换证", Status: cases.StatusAccepted, PromisedDays: 10, AcceptedAt: &accepted},
-			{ID: "c_draft", Status: cases.StatusDraft},
+			{ID: "c_done", OwnerID: "u1", ItemName: "户籍类证明开具", Status: cases.StatusCompletedApproved, CompletedAt: &completed},
+			{ID: "c_prog", OwnerID: "u1", ItemName: "机动车驾驶证换证", Status: cases.StatusAccepted, PromisedDays: 10, AcceptedAt: &accepted},
+			{ID: "c_draft", OwnerID: "u1", Status: cases.StatusDraft},
 		},
 		Bookings: fakeBookings{
-			{ID: "b_tomorrow", HallID: "fz-gl", ItemCode: "A1", Status: booking.StatusConfirmed, CheckInCode: "QR-1",
+			{ID: "b_tomorrow", UserID: "u1", HallID: "fz-gl", ItemCode: "A1", Status: booking.StatusConfirmed, CheckInCode: "QR-1",
 				SlotStart: at("2026-03-04", "09:00"), SlotEnd: at("2026-03-04", "09:30")},
-			{ID: "b_later", Status: booking.StatusConfirmed, SlotStart: at("2026-03-10", "09:00"), SlotEnd: at("2026-03-10", "09:30")},
-			{ID: "b_past", Status: booking.StatusConfirmed, SlotStart: at("2026-03-03", "08:00"), SlotEnd: at("2026-03-03", "08:30")},
+			{ID: "b_later", UserID: "u1", Status: booking.StatusConfirmed, SlotStart: at("2026-03-10", "09:00"), SlotEnd: at("2026-03-10", "09:30")},
+			{ID: "b_past", UserID: "u1", Status: booking.StatusConfirmed, SlotStart: at("2026-03-03", "08:00"), SlotEnd: at("2026-03-03", "08:30")},
 		},
 		Payments: fakePayments{{ID: "35010026000000000017", Agency: "福州市公安局", Amount: 1000, Status: payments.StatusUnpaid,
 			DueAt: at("2026-03-05", "23:59")}},
 		Shipments: fakeShipments{
-			{ID: "shp_result_c_x", Direction: logistics.ToApplicant, State: logistics.StateOutForDelivery, WaybillNumber: "EMS1"},
-			{ID: "shp_pickup_c_y_1", Direction: logistics.ToHall, State: logistics.StateInTransit},
+			{ID: "shp_result_c_x", UserID: "u1", Direction: logistics.ToApplicant, State: logistics.StateOutForDelivery, WaybillNumber: "EMS1"},
+			{ID: "shp_pickup_c_y_1", UserID: "u1", Direction: logistics.ToHall, State: logistics.StateInTransit},
 		},
 		Messages: fakeMessages{},
 		Licenses: licensesFunc(func(context.Context) ([]home.License, error) {
@@ -248,5 +362,76 @@ func TestSeasonalItemsForBusinesses(t *testing.T) {
 	}
 	if r := home.New(d).Screen(context.Background(), home.Viewer{UserID: "u1"}).Recommended.Items; len(r) != 0 {
 		t.Fatalf("a citizen in July: %+v", r)
+	}
+}
+
+// casesListDown answers by id but not by owner: a screen that needs the
+// list would show the cases unavailable.
+type casesListDown struct{ fakeCases }
+
+func (casesListDown) List(context.Context, string, cases.Status, string, int) ([]*cases.Case, string, error) {
+	return nil, "", errors.New("a list by owner reads the whole collection")
+}
+
+// The first screen builds the person's index from the domains' lists;
+// later screens read each record by its id only.
+func TestIndexBuiltOnceThenReadByID(t *testing.T) {
+	d := world()
+	idx := d.Index.(*memIndex)
+	first := home.New(d).Screen(context.Background(), home.Viewer{UserID: "u1"})
+	built, _ := idx.Index(context.Background(), "u1")
+	if built == nil || built.BuiltAt.IsZero() || !slices.Equal(built.Cases, []string{"c_supp", "c_done", "c_prog"}) ||
+		!slices.Equal(built.Bookings, []string{"b_tomorrow", "b_later"}) || len(built.Shipments) != 2 || len(built.Payments) != 1 {
+		t.Fatalf("index after the first screen: %+v", built)
+	}
+	d.Cases = casesListDown{d.Cases.(fakeCases)}
+	second := home.New(d).Screen(context.Background(), home.Viewer{UserID: "u1"})
+	if second.Degraded() || len(second.Todos.Items) != len(first.Todos.Items) || len(second.Cases.Items) != len(first.Cases.Items) {
+		t.Fatalf("second screen: degraded %v, %d to-dos (first %d)", second.Degraded(), len(second.Todos.Items), len(first.Todos.Items))
+	}
+	// A day later the index is rebuilt (and the list is needed again).
+	d.Now = func() time.Time { return now.Add(25 * time.Hour) }
+	if later := home.New(d).Screen(context.Background(), home.Viewer{UserID: "u1"}); later.Cases.Status() != home.StatusUnavailable {
+		t.Fatalf("a stale index was not rebuilt: cases %s", later.Cases.Status())
+	}
+}
+
+// Events add their records to their person's index; records that no
+// longer matter (cancelled, paid, someone else's) drop off when seen.
+func TestEventsAddAndStaleIDsDropOff(t *testing.T) {
+	d := world()
+	idx := d.Index.(*memIndex)
+	svc := home.New(d)
+	svc.Screen(context.Background(), home.Viewer{UserID: "u1"}) // built
+	newBooking := &booking.Booking{ID: "b_new", UserID: "u1", HallID: "fz-gl", Status: booking.StatusConfirmed,
+		SlotStart: at("2026-03-03", "15:00"), SlotEnd: at("2026-03-03", "15:30")}
+	d.Bookings = append(d.Bookings.(fakeBookings), newBooking)
+	svc = home.New(d)
+	ev, err := events.NewEvent(booking.EventConfirmed, "booking:b_new", "u1", map[string]any{"user_id": "u1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.HandleEvent(context.Background(), ev); err != nil {
+		t.Fatal(err)
+	}
+	sc := svc.Screen(context.Background(), home.Viewer{UserID: "u1"})
+	if sc.Todos.Items[0].Link.ID != "b_new" || sc.Todos.Items[0].Title != "今日预约" {
+		t.Fatalf("the booking announced by its event is not the first to-do: %+v", sc.Todos.Items[0])
+	}
+	// Cancelled: it drops off the screen and the index.
+	newBooking.Status = booking.StatusCancelled
+	svc.Screen(context.Background(), home.Viewer{UserID: "u1"})
+	got, _ := idx.Index(context.Background(), "u1")
+	if slices.Contains(got.Bookings, "b_new") || !slices.Contains(got.Bookings, "b_tomorrow") {
+		t.Fatalf("index bookings %v", got.Bookings)
+	}
+	// A case event adds the case to its owner's index, whoever the actor.
+	caseEv, _ := events.NewEvent(cases.EventStatusChanged, "case:c_prog", "province", map[string]any{"status": "accepted"})
+	_ = idx.Forget(context.Background(), "u1")
+	if err := svc.HandleEvent(context.Background(), caseEv); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := idx.Index(context.Background(), "u1"); got == nil || !slices.Equal(got.Cases, []string{"c_prog"}) || !got.BuiltAt.IsZero() {
+		t.Fatalf("index after a case event: %+v", got)
 	}
 }

@@ -20,6 +20,12 @@ type Rules struct {
 	SupplementWorkdays int
 	// EvaluateWithin is how long a finished case is offered for rating (15 days).
 	EvaluateWithin time.Duration
+	// RebuildAfter is how old an index may be before it is rebuilt from the
+	// domains' lists (a day): events keep it up to date, the rebuild is the
+	// safety net for records written past them.
+	RebuildAfter time.Duration
+	// RebuildTimeout bounds one rebuild of an index (a minute).
+	RebuildTimeout time.Duration
 	// RenewalWords mark a catalog item that renews a licence (its name holds one).
 	RenewalWords []string
 	// Seasons are the items due at a time of year (DefaultSeasons when nil).
@@ -74,6 +80,12 @@ func (r Rules) withDefaults() Rules {
 	def(&r.SupplementWorkdays, 5)
 	if r.EvaluateWithin <= 0 {
 		r.EvaluateWithin = 15 * 24 * time.Hour
+	}
+	if r.RebuildAfter <= 0 {
+		r.RebuildAfter = 24 * time.Hour
+	}
+	if r.RebuildTimeout <= 0 {
+		r.RebuildTimeout = time.Minute
 	}
 	if r.RenewalWords == nil {
 		r.RenewalWords = DefaultRenewalWords

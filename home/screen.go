@@ -21,26 +21,24 @@ type unread struct {
 	count int
 }
 
+// records are a person's cases, bookings, notices and parcels that may
+// need them, as the screen is made of them.
+type records struct {
+	cases     []*cases.Case
+	bookings  []*booking.Booking
+	payments  []payments.Payment
+	shipments []logistics.Shipment
+	missing   []Source
+}
+
 // Screen composes v's home screen. It never fails: a source that fails or
 // runs out of its budget is named in the sections it feeds, and the
 // sections from the other sources are complete.
 func (s *Service) Screen(ctx context.Context, v Viewer) *Screen {
 	now := s.d.Now()
 	// Every source at once, each within its budget.
-	csC := within(ctx, s.rules.Budgets[SourceCases], func(ctx context.Context) ([]*cases.Case, error) {
-		list, _, err := s.d.Cases.List(ctx, v.UserID, "", "", s.rules.CaseScan)
-		return list, err
-	})
-	bkC := within(ctx, s.rules.Budgets[SourceBookings], func(ctx context.Context) ([]*booking.Booking, error) {
-		list, _, err := s.d.Bookings.List(ctx, v.UserID, booking.StatusConfirmed, "")
-		return list, err
-	})
-	pyC := within(ctx, s.rules.Budgets[SourcePayments], func(ctx context.Context) ([]payments.Payment, error) {
-		return s.d.Payments.List(ctx, v.UserID, payments.StatusUnpaid)
-	})
-	shC := within(ctx, s.rules.Budgets[SourceShipments], func(ctx context.Context) ([]logistics.Shipment, error) {
-		return s.d.Shipments.ActiveOf(ctx, v.UserID, logistics.ActiveLimit)
-	})
+	recC := make(chan records, 1)
+	go func() { recC <- s.records(ctx, v.UserID, now) }()
 	msC := within(ctx, s.rules.Budgets[SourceMessages], func(ctx context.Context) (unread, error) {
 		list, n, err := s.d.Messages.Unread(ctx, v.UserID, s.rules.MessageLimit)
 		return unread{list, n}, err
@@ -61,35 +59,22 @@ func (s *Service) Screen(ctx context.Context, v Viewer) *Screen {
 		Messages:    newSection[notify.Message](SourceMessages),
 		Recommended: newSection[Recommendation](SourceLicenses, SourceCatalog),
 	}
-	var todos []Todo
-	if r := <-csC; r.err != nil {
-		sc.Todos.miss(SourceCases)
-		sc.Cases.miss(SourceCases)
-	} else {
-		todos = append(todos, s.caseTodos(ctx, r.v, now)...)
-		sc.Cases.Items = s.inProgress(r.v, now)
+	rec := <-recC
+	for _, src := range rec.missing {
+		sc.Todos.miss(src)
+		sc.Cases.miss(src)
+		sc.Shipments.miss(src)
 	}
-	if r := <-bkC; r.err != nil {
-		sc.Todos.miss(SourceBookings)
-	} else {
-		todos = append(todos, s.bookingTodos(ctx, r.v, now)...)
-	}
-	if r := <-pyC; r.err != nil {
-		sc.Todos.miss(SourcePayments)
-	} else {
-		todos = append(todos, paymentTodos(r.v)...)
-	}
-	if r := <-shC; r.err != nil {
-		sc.Todos.miss(SourceShipments)
-		sc.Shipments.miss(SourceShipments)
-	} else {
-		todos = append(todos, shipmentTodos(r.v, now)...)
-		sc.Shipments.Items = r.v[:min(len(r.v), s.rules.SectionLimit)]
-	}
+	todos := s.caseTodos(ctx, rec.cases, now)
+	todos = append(todos, s.bookingTodos(ctx, rec.bookings, now)...)
+	todos = append(todos, paymentTodos(rec.payments)...)
+	todos = append(todos, shipmentTodos(rec.shipments, now)...)
 	rank(todos)
 	if todos != nil {
 		sc.Todos.Items = todos[:min(len(todos), s.rules.TodoLimit)]
 	}
+	sc.Cases.Items = s.inProgress(rec.cases, now)
+	sc.Shipments.Items = rec.shipments[:min(len(rec.shipments), s.rules.SectionLimit)]
 	if r := <-msC; r.err != nil {
 		sc.Messages.miss(SourceMessages)
 	} else {

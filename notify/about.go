@@ -2,7 +2,9 @@ package notify
 
 import (
 	"context"
+	"errors"
 	"regexp"
+	"slices"
 	"strings"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -28,21 +30,49 @@ func (s *Service) RemindersAbout(ctx context.Context, userID string, subjects []
 }
 
 // Unread returns the user's newest unread inbox messages (at most limit)
-// and how many are unread, counted up to UnreadCountCap.
+// and how many are unread, counted up to UnreadCountCap. It reads the
+// user's inbox summary and the messages it names by _id; a summary missing
+// or older than inboxRebuildAfter is counted again from the messages first.
 func (s *Service) Unread(ctx context.Context, userID string, limit int) ([]Message, int, error) {
 	if limit <= 0 || limit > PageSize {
 		limit = PageSize
 	}
-	ids, err := s.store.UnreadIDs(ctx, userID, UnreadCountCap)
-	if err != nil || len(ids) == 0 {
-		return []Message{}, 0, err
-	}
-	count := len(ids)
-	list, err := s.store.MessagesByID(ctx, ids[:min(limit, count)])
+	sum, found, err := s.store.InboxSummary(ctx, userID)
 	if err != nil {
 		return nil, 0, err
 	}
-	return list, count, nil
+	if now := s.clock(); !found || now.Sub(sum.BuiltAt) > inboxRebuildAfter {
+		ids, err := s.store.UnreadIDs(ctx, userID, UnreadCountCap)
+		if err != nil {
+			return nil, 0, err
+		}
+		sum = InboxSummary{Unread: len(ids), Recent: make([]string, 0, min(len(ids), recentKept)), BuiltAt: now}
+		for i := min(len(ids), recentKept) - 1; i >= 0; i-- { // oldest first
+			sum.Recent = append(sum.Recent, ids[i])
+		}
+		if err := s.store.PutInboxSummary(ctx, userID, sum); err != nil {
+			return nil, 0, err
+		}
+	}
+	if extra := len(sum.Recent) - recentKept; extra > 0 {
+		_ = s.store.TrimInboxSummary(ctx, userID, sum.Recent[:extra]) // best effort: trimmed on a later read
+		sum.Recent = sum.Recent[extra:]
+	}
+	var want []string
+	for i := len(sum.Recent) - 1; i >= 0 && len(want) < limit; i-- {
+		want = append(want, sum.Recent[i])
+	}
+	list, err := s.store.MessagesByID(ctx, want)
+	if err != nil {
+		return nil, 0, err
+	}
+	shown := list[:0]
+	for _, m := range list {
+		if m.ReadAt == nil && m.UserID == userID {
+			shown = append(shown, m)
+		}
+	}
+	return shown, min(max(sum.Unread, len(shown)), UnreadCountCap), nil
 }
 
 // subjectPattern matches a subject and the subjects derived from it (a
@@ -86,7 +116,20 @@ func (s *MongoStore) UnreadIDs(ctx context.Context, userID string, limit int) ([
 	return out, nil
 }
 
-// MessagesByID implements Store, newest first.
+// MessagesByID implements Store: one read by _id each (a filter on _id
+// with $in reads every message on the embedded FerretDB), newest first.
 func (s *MongoStore) MessagesByID(ctx context.Context, ids []string) ([]Message, error) {
-	return s.list(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}}, "created_at", len(ids))
+	out := make([]Message, 0, len(ids))
+	for _, id := range ids {
+		m, err := s.Message(ctx, id)
+		if errors.Is(err, ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, *m)
+	}
+	slices.SortStableFunc(out, func(a, b Message) int { return b.CreatedAt.Compare(a.CreatedAt) })
+	return out, nil
 }

@@ -77,3 +77,44 @@ func TestUnreadCountsAndShowsTheNewest(t *testing.T) {
 		t.Fatalf("a user with no messages: %d %v %v", n, list, err)
 	}
 }
+
+// Once counted, the inbox summary follows new and read messages without
+// listing the inbox again.
+func TestInboxSummaryFollowsNewAndReadMessages(t *testing.T) {
+	e := newEnv(t, time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
+	ctx := context.Background()
+	put := func(i int) {
+		t.Helper()
+		id := notify.DedupID("u1", notify.RuleCaseAccepted, fmt.Sprintf("case:c_%d", i))
+		m := &notify.Message{ID: id, PublicID: fmt.Sprintf("p%d", i), UserID: "u1", RuleID: notify.RuleCaseAccepted,
+			Subject: fmt.Sprintf("case:c_%d", i), State: notify.StateSent, Inbox: true, Attempts: []notify.Attempt{},
+			CreatedAt: time.Date(2026, 3, 1, 0, i, 0, 0, time.UTC)}
+		if _, _, err := e.store.InsertMessage(ctx, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put(1)
+	if _, n, err := e.svc.Unread(ctx, "u1", 3); err != nil || n != 1 {
+		t.Fatalf("first count: %d %v", n, err)
+	}
+	sum, found, err := e.store.InboxSummary(ctx, "u1")
+	if err != nil || !found || sum.Unread != 1 {
+		t.Fatalf("summary %+v %v %v", sum, found, err)
+	}
+	for i := 2; i <= 25; i++ {
+		put(i)
+	}
+	if _, err := e.svc.MarkRead(ctx, "u1", "p25"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.MarkRead(ctx, "u1", "p25"); err != nil { // again: counted once
+		t.Fatal(err)
+	}
+	list, n, err := e.svc.Unread(ctx, "u1", 3)
+	if err != nil || n != 24 || len(list) != 3 || list[0].PublicID != "p24" || list[2].PublicID != "p22" {
+		t.Fatalf("after 24 more and one read: %d unread, shown %v, %v", n, list, err)
+	}
+	if sum, _, _ := e.store.InboxSummary(ctx, "u1"); len(sum.Recent) != 20 || sum.Unread != 24 {
+		t.Fatalf("summary keeps %d recent, %d unread", len(sum.Recent), sum.Unread)
+	}
+}

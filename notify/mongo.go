@@ -81,6 +81,7 @@ func (s *MongoStore) InsertMessage(ctx context.Context, m *Message) (*Message, b
 		}
 		return nil, false, storeErr("insert message", err)
 	}
+	s.noteInboxMessage(ctx, m)
 	return m, true, nil
 }
 
@@ -180,6 +181,9 @@ func (s *MongoStore) MarkRead(ctx context.Context, userID, publicID string, now 
 		bson.D{{Key: "pid", Value: publicID}, {Key: "user_id", Value: userID}, {Key: "inbox", Value: true}, {Key: "read_at", Value: nil}},
 		bson.D{{Key: "$set", Value: bson.D{{Key: "read_at", Value: now}}}},
 		options.FindOneAndUpdate().SetReturnDocument(options.After)).Decode(&m)
+	if err == nil {
+		s.noteInboxRead(ctx, &m)
+	}
 	if mongox.IsNoDocuments(err) {
 		// Already read, or not the user's: tell them apart with a read.
 		err = s.messages.FindOne(ctx, bson.D{{Key: "pid", Value: publicID}, {Key: "user_id", Value: userID}, {Key: "inbox", Value: true}}).Decode(&m)

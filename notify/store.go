@@ -53,8 +53,14 @@ type Store interface {
 	// UnreadIDs returns the ids of up to limit of the user's unread inbox
 	// messages, newest first.
 	UnreadIDs(ctx context.Context, userID string, limit int) ([]string, error)
-	// MessagesByID returns the messages with ids, newest first.
+	// MessagesByID returns the messages with ids (those that exist), newest first.
 	MessagesByID(ctx context.Context, ids []string) ([]Message, error)
+	// InboxSummary returns the user's inbox summary; found false when there is none.
+	InboxSummary(ctx context.Context, userID string) (InboxSummary, bool, error)
+	// PutInboxSummary stores the user's summary as counted from the messages.
+	PutInboxSummary(ctx context.Context, userID string, sum InboxSummary) error
+	// TrimInboxSummary drops ids from the summary's list of recent unread messages.
+	TrimInboxSummary(ctx context.Context, userID string, ids []string) error
 
 	// Settings returns the user's preferences and whether any were stored.
 	Settings(ctx context.Context, userID string) (Settings, bool, error)
