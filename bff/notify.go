@@ -72,9 +72,9 @@ func (r recipients) Recipient(ctx context.Context, userID string) (notify.Recipi
 	if err != nil {
 		return notify.Recipient{}, err
 	}
-	out := notify.Recipient{OpenID: u.WeChatOpenID}
+	out := notify.Recipient{UserID: u.ID, OpenID: u.WeChatOpenID} // u follows merges
 	if u.RealNameVerified {
-		ap, err := r.svc.ApplicantOf(ctx, userID)
+		ap, err := r.svc.ApplicantOf(ctx, u.ID)
 		if err != nil {
 			return notify.Recipient{}, err
 		}

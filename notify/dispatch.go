@@ -30,6 +30,9 @@ func (s *Service) Dispatch(ctx context.Context, j *jobs.Job) error {
 		s.log.Info("rule unknown or disabled; message dropped", "rule", p.RuleID, "job", j.ID)
 		return nil
 	}
+	if err := s.followMerge(ctx, &p); err != nil {
+		return err
+	}
 	id := DedupID(p.UserID, p.RuleID, p.Subject)
 	m, err := s.store.Message(ctx, id)
 	switch {
@@ -459,4 +462,24 @@ func truncateDetail(s string) string {
 		return s[:300]
 	}
 	return s
+}
+
+// followMerge addresses a reminder scheduled for a person since merged into
+// another to the survivor, so it lands in the inbox the person reads. A
+// message already made under the old id (moved by the merge) keeps its id,
+// so a rerun of the job never makes a second one.
+func (s *Service) followMerge(ctx context.Context, p *sendPayload) error {
+	who, err := s.recipients.Recipient(ctx, p.UserID)
+	if err != nil || who.UserID == "" || who.UserID == p.UserID {
+		return nil // an unknown person is the delivery's business, as before
+	}
+	_, err = s.store.Message(ctx, DedupID(p.UserID, p.RuleID, p.Subject))
+	switch {
+	case errors.Is(err, ErrNotFound):
+		p.UserID = who.UserID
+		return nil
+	case err != nil:
+		return err
+	}
+	return nil
 }

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"go.mongodb.org/mongo-driver/v2/bson"
+
 	"zwfw/notify"
 	"zwfw/platform/jobs"
 )
@@ -406,5 +408,29 @@ func TestSettingsAndQuietWindow(t *testing.T) {
 		if quiet != tc.quiet || !until.Equal(tc.until) {
 			t.Errorf("Until(%s) = %s, %v", tc.at, until, quiet)
 		}
+	}
+}
+
+// A reminder scheduled for a person who was since merged into another (the
+// same citizen's app and mini-program accounts became one) reaches the
+// survivor: its message is in the survivor's inbox, never under the
+// absorbed id that nobody reads any more.
+func TestReminderForAMergedPersonReachesTheSurvivor(t *testing.T) {
+	e := newEnv(t, day0)
+	e.runner(e.svc, "r1")
+	survivor := e.ppl["u1"]
+	survivor.UserID = "u1"
+	e.ppl["u-absorbed"] = survivor // identity follows the merge to u1
+	e.subscribe("u1", tmplConfirmed, 1)
+	e.world.set("b9", slotTime)
+	e.handle(e.svc, e.event("booking.confirmed", "booking:b9", "u-absorbed", bookingData("u-absorbed", slotTime)))
+	e.settle()
+	m := e.message("u1", notify.RuleBookingConfirmed, "booking:b9")
+	if m.UserID != "u1" || m.State != notify.StateSent {
+		t.Fatalf("the survivor's message: %+v", m)
+	}
+	n, err := e.db.Collection(notify.MessagesCollection).CountDocuments(context.Background(), bson.D{{Key: "user_id", Value: "u-absorbed"}})
+	if err != nil || n != 0 {
+		t.Fatalf("%d messages under the absorbed id (%v)", n, err)
 	}
 }

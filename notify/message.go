@@ -131,6 +131,9 @@ func (m Message) Target() links.Ref {
 
 // Recipient is how a user can be reached; empty fields mean "not on that channel".
 type Recipient struct {
+	// UserID is the person the reminder reaches now: after a merge of two
+	// persons, the survivor's id ("" = the id asked about).
+	UserID string
 	OpenID string // mini-program openid
 	Phone  string // mobile number in full (used only to send)
 	Name   string
