@@ -165,7 +165,7 @@ var settings = []setting{
 	count("ZWFW_RATE_LOGIN_PER_IP", 30, "login attempts per minute per IP (also case look-ups)", func(c *Config) *int { return &c.RateLoginIP }),
 	count("ZWFW_RATE_SMS_PER_IP", 20, "SMS sends per hour per IP", func(c *Config) *int { return &c.RateSMSPerIP }),
 	count("ZWFW_JOB_CONCURRENCY", 4, "background job workers per process", func(c *Config) *int { return &c.JobConcurrency }),
-	dur("ZWFW_JOB_LEASE", 30*time.Second, "how long a claimed job is leased, renewed every third of it while it runs; a killed replica's jobs are taken over after this", func(c *Config) *time.Duration { return &c.JobLease }),
+	dur("ZWFW_JOB_LEASE", 30*time.Second, "how long a claimed job or event consumer (reminders, result mailing) is leased, renewed every third of it while it runs; a killed replica's work is taken over after this", func(c *Config) *time.Duration { return &c.JobLease }),
 	dur("ZWFW_CASE_POLL_EVERY", 5*time.Minute, "how often the safety-net poll asks the province about cases", func(c *Config) *time.Duration { return &c.CasePollEvery }),
 	dur("ZWFW_CASE_POLL_STALE_AFTER", 30*time.Minute, "cases not synced for this long are polled", func(c *Config) *time.Duration { return &c.CasePollStaleAfter }),
 	dur("ZWFW_SHUTDOWN_TIMEOUT", 20*time.Second, "graceful shutdown budget on SIGTERM", func(c *Config) *time.Duration { return &c.ShutdownTimeout }),
