@@ -2,6 +2,7 @@ package supervision
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -51,10 +52,10 @@ type Service struct {
 	mu       sync.Mutex
 	entries  map[string]Entry // nil until first loaded
 	loadedAt time.Time
-	gen      uint64   // changes with every change of entries
-	loading  bool     // a reload is reading the store
-	during   []change // changes applied while it reads, replayed on its result
-	board    *Board   // entries classified at board.Today, for gen boardGen
+	gen      uint64        // changes with every change of entries
+	loading  chan struct{} // non-nil while a reload reads the store; closed when it is done
+	during   []change      // changes applied while it reads, replayed on its result
+	board    *Board        // entries classified at board.Today, for gen boardGen
 	boardGen uint64
 	history  []Day // the stored days before today, loaded with the index
 	written  Day   // today's counts as this process last wrote them
@@ -175,7 +176,7 @@ func (s *Service) apply(ch change) {
 	if s.entries == nil {
 		return // loaded later, with the change in it
 	}
-	if s.loading {
+	if s.loading != nil {
 		s.during = append(s.during, ch)
 	}
 	s.set(ch)
@@ -191,15 +192,28 @@ func (s *Service) set(ch change) {
 }
 
 // reload reads the index and the stored days again. Changes applied while
-// it reads are replayed on what it read (they are at least as new).
+// it reads are replayed on what it read (they are at least as new). A
+// reload already under way is waited for instead of started again.
 func (s *Service) reload(ctx context.Context) error {
 	s.mu.Lock()
-	if s.loading {
+	if wait := s.loading; wait != nil {
 		s.mu.Unlock()
-		return nil
+		select {
+		case <-wait:
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			if s.entries == nil {
+				return errors.New("supervision: reload: the index could not be read")
+			}
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
-	s.loading, s.during = true, nil
+	done := make(chan struct{})
+	s.loading, s.during = done, nil
 	s.mu.Unlock()
+	defer close(done)
 	list, err := s.store.All(ctx)
 	var days []Day
 	if err == nil {
@@ -208,7 +222,7 @@ func (s *Service) reload(ctx context.Context) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.loading = false
+	s.loading = nil
 	if err != nil {
 		s.during = nil
 		return fmt.Errorf("supervision: reload: %w", err)

@@ -94,6 +94,7 @@ type memStore struct {
 	entries map[string]supervision.Entry
 	days    map[string]supervision.Day
 	reads   int
+	gate    chan struct{} // when set, All waits for it
 }
 
 func (m *memStore) Put(_ context.Context, e supervision.Entry) error {
@@ -111,6 +112,9 @@ func (m *memStore) Remove(_ context.Context, id string) error {
 }
 
 func (m *memStore) All(context.Context) ([]supervision.Entry, error) {
+	if m.gate != nil {
+		<-m.gate
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.reads++
@@ -236,5 +240,38 @@ func TestBoardFollowsChanges(t *testing.T) {
 	}
 	if len(h) != 3 || h[0].Day != "2026-03-01" || h[1].Day != "2026-03-02" || h[2].Day != "2026-03-03" || h[2].Red != 1 {
 		t.Fatalf("history %+v", h)
+	}
+}
+
+// Requests that arrive while the index is first read wait for it: none
+// sees an empty board; the store is read once.
+func TestFirstBoardsWaitForTheLoad(t *testing.T) {
+	ctx := context.Background()
+	store := &memStore{entries: map[string]supervision.Entry{}, days: map[string]supervision.Day{}, gate: make(chan struct{})}
+	for i := range 5 {
+		id := fmt.Sprint("c", i)
+		store.entries[id] = supervision.Entry{CaseID: id, StartedAt: at("2026-02-02"), PromisedDays: 5}
+	}
+	svc := supervision.New(store, caseMap{}, calendar(t), supervision.Options{WarnDays: 3, Now: func() time.Time { return at("2026-03-02") }})
+	totals := make(chan int, 3)
+	for range 3 {
+		go func() {
+			b, err := svc.Board(ctx)
+			if err != nil {
+				totals <- -1
+				return
+			}
+			totals <- b.Total.Red
+		}()
+	}
+	time.Sleep(20 * time.Millisecond) // let them queue behind the first read (no effect on the outcome)
+	close(store.gate)
+	for range 3 {
+		if n := <-totals; n != 5 {
+			t.Fatalf("a board during the first load counted %d red, want 5", n)
+		}
+	}
+	if store.reads != 1 {
+		t.Fatalf("the index was read %d times", store.reads)
 	}
 }
