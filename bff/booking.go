@@ -19,8 +19,13 @@ func (a *App) buildBooking(ctx context.Context) error {
 		return err
 	}
 	a.resp = newRespCache(a.rdb, a.keys, a.log.With("component", "response-cache"))
+	// Hall configurations are kept in memory; a change on any replica drops
+	// them on every replica (through the response cache's channel).
+	halls := booking.NewHallCache(30 * time.Second)
+	halls.OnChange = func(ctx context.Context, hallID string) { a.resp.Invalidate(ctx, hallConfigScope(hallID)) }
+	a.resp.onScope(hallConfigScopePrefix, halls.Forget)
 	a.booking = booking.NewService(booking.Deps{
-		Store: store, Calendar: a.calendar, People: bookingPeople{a.identity}, Now: a.cfg.BookingClock,
+		Store: store, Calendar: a.calendar, People: bookingPeople{a.identity}, Now: a.cfg.BookingClock, Halls: halls,
 		Cache: publishedAvailability{booking.NewRedisCache(a.rdb, a.keys, 5*time.Second, a.log.With("component", "booking-cache")),
 			a.resp},
 		Logger: a.log.With("component", "booking"),
@@ -63,6 +68,12 @@ func (p publishedAvailability) Invalidate(ctx context.Context, hallID string) {
 }
 
 func hallScope(hallID string) string { return "hall:" + hallID }
+
+// hallConfigScopePrefix names the scope of a hall's configuration (kept by
+// booking.HallCache), which changes far more rarely than its slots.
+const hallConfigScopePrefix = "hallcfg:"
+
+func hallConfigScope(hallID string) string { return hallConfigScopePrefix + hallID }
 
 // bookingPeople adapts identity to booking.People.
 type bookingPeople struct{ svc *identity.Service }

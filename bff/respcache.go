@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -35,6 +36,21 @@ type respCache struct {
 	channel  string
 	log      *slog.Logger
 	now      func() time.Time
+	// hooks are told of the other replicas' invalidations of scopes under
+	// a prefix (registered before listen starts).
+	hooks []scopeHook
+}
+
+type scopeHook struct {
+	prefix string
+	forget func(rest string)
+}
+
+// onScope calls forget with the rest of every scope under prefix that
+// another replica invalidates (e.g. "hallcfg:" -> booking.HallCache.Forget),
+// and with "" when messages may have been missed (everything is stale).
+func (rc *respCache) onScope(prefix string, forget func(rest string)) {
+	rc.hooks = append(rc.hooks, scopeHook{prefix: prefix, forget: forget})
 }
 
 type cachedResponse struct {
@@ -98,8 +114,16 @@ func (rc *respCache) listen(ctx context.Context) {
 		case *redis.Subscription:
 			// (Re)subscribed: what was published meanwhile is lost.
 			rc.epoch.Add(1)
+			for _, h := range rc.hooks {
+				h.forget("")
+			}
 		case *redis.Message:
 			rc.version(m.Payload).Add(1)
+			for _, h := range rc.hooks {
+				if rest, ok := strings.CutPrefix(m.Payload, h.prefix); ok {
+					h.forget(rest)
+				}
+			}
 		}
 	}
 }

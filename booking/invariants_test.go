@@ -138,7 +138,7 @@ func TestInvariantRepairLosesToAConcurrentStep(t *testing.T) {
 	if err != nil || len(counts) != 1 {
 		t.Fatal(counts, err)
 	}
-	if ok, err := e.store.TakeActivePlace(ctx, "u1", 3, e.clock.Now().Add(time.Second)); !ok || err != nil {
+	if ok, _, err := e.store.TakeActivePlace(ctx, "u1", 3, e.clock.Now().Add(time.Second)); !ok || err != nil {
 		t.Fatal(ok, err)
 	}
 	if ok, err := e.store.SetActiveCount(ctx, counts[0], 0); ok || err != nil {

@@ -171,6 +171,19 @@ func (s *MongoStore) SlotCounters(ctx context.Context, ids []string) ([]SlotCoun
 // the slot was full at that instant. The guard names the capacity it read,
 // so a concurrent capacity change makes it retry rather than overbook.
 func (s *MongoStore) TakeSlot(ctx context.Context, c SlotCounter, at time.Time) (bool, error) {
+	// The common case in one write: the counter exists with the capacity
+	// the configuration names and a place left. Otherwise (no counter yet,
+	// full, or another capacity) the loop below reads it and decides.
+	err := s.slots.FindOneAndUpdate(ctx,
+		bson.D{{Key: "_id", Value: c.ID}, {Key: "capacity", Value: c.Capacity},
+			{Key: "taken", Value: bson.D{{Key: "$lt", Value: c.Capacity}}}},
+		bson.D{{Key: "$inc", Value: bson.D{{Key: "taken", Value: 1}}}, {Key: "$set", Value: bson.D{{Key: "changed_at", Value: at}}}}).Err()
+	if err == nil {
+		return true, nil
+	}
+	if !mongox.IsNoDocuments(err) {
+		return false, err
+	}
 	for range 5 {
 		var cur SlotCounter
 		err := s.slots.FindOneAndUpdate(ctx, byID(c.ID),
@@ -246,18 +259,27 @@ func (s *MongoStore) ReleaseActiveItem(ctx context.Context, userID, itemCode, bo
 	return err
 }
 
-// TakeActivePlace implements Store with one guarded upsert: when the user's
-// document exists with active >= max the filter does not match and the
-// upsert's insert collides on _id, which means "no place".
-func (s *MongoStore) TakeActivePlace(ctx context.Context, userID string, max int, at time.Time) (bool, error) {
-	_, err := s.users.UpdateOne(ctx,
+// TakeActivePlace implements Store with one guarded upsert that returns the
+// document (its no-shows): when the user's document exists with active >=
+// max the filter does not match and the upsert's insert collides on _id,
+// which means "no place".
+func (s *MongoStore) TakeActivePlace(ctx context.Context, userID string, max int, at time.Time) (bool, []time.Time, error) {
+	var u userDoc
+	err := s.users.FindOneAndUpdate(ctx,
 		bson.D{{Key: "_id", Value: userDocID(userID)}, {Key: "active", Value: bson.D{{Key: "$lt", Value: max}}}},
 		bson.D{{Key: "$inc", Value: bson.D{{Key: "active", Value: 1}}}, {Key: "$set", Value: bson.D{{Key: "changed_at", Value: at}}}},
-		options.UpdateOne().SetUpsert(true))
+		options.FindOneAndUpdate().SetUpsert(true).SetReturnDocument(options.After)).Decode(&u)
 	if mongox.IsDuplicateKey(err) {
-		return false, nil
+		return false, nil, nil
 	}
-	return err == nil, err
+	if err != nil {
+		return false, nil, err
+	}
+	out := make([]time.Time, 0, len(u.NoShows))
+	for _, n := range u.NoShows {
+		out = append(out, n.At)
+	}
+	return true, out, nil
 }
 
 // ReleaseActivePlace implements Store.

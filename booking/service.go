@@ -39,9 +39,12 @@ type Deps struct {
 	Calendar *workdays.Calendar
 	People   People
 	Cache    AvailabilityCache
-	Rules    Rules
-	Now      func() time.Time
-	Logger   *slog.Logger
+	// Halls keeps hall configurations near; nil: one of this process's
+	// own (NewHallCache), which no other replica tells of its changes.
+	Halls  *HallCache
+	Rules  Rules
+	Now    func() time.Time
+	Logger *slog.Logger
 }
 
 // Service is the booking business API, called by the HTTP handlers (citizen,
@@ -51,6 +54,7 @@ type Service struct {
 	cal    *workdays.Calendar
 	people People
 	cache  AvailabilityCache
+	halls  *HallCache
 	rules  Rules
 	now    func() time.Time
 	log    *slog.Logger
@@ -66,7 +70,10 @@ func NewService(d Deps) *Service {
 	if d.Logger == nil {
 		d.Logger = slog.Default()
 	}
-	return &Service{store: d.Store, cal: d.Calendar, people: d.People, cache: d.Cache,
+	if d.Halls == nil {
+		d.Halls = NewHallCache(0)
+	}
+	return &Service{store: d.Store, cal: d.Calendar, people: d.People, cache: d.Cache, halls: d.Halls,
 		rules: d.Rules.withDefaults(), now: d.Now, log: d.Logger, drawNumber: newNumber}
 }
 
@@ -114,7 +121,7 @@ func (s *Service) Slots(ctx context.Context, hallID, itemCode string, from workd
 	if days < 1 || days > MaxSlotDays || from.IsZero() {
 		return nil, apperr.InvalidInput.WithFields(apperr.Field("days", "OUT_OF_RANGE", "一次最多查询 14 天"))
 	}
-	cfg, err := s.store.HallConfig(ctx, hallID)
+	cfg, err := s.halls.get(ctx, hallID, s.store.HallConfig)
 	if err != nil {
 		return nil, err
 	}
@@ -216,23 +223,30 @@ func (s *Service) book(ctx context.Context, userID, id string, req BookRequest, 
 	if !ok {
 		return nil, ErrRealNameRequired
 	}
-	if err := s.checkBan(ctx, userID, now); err != nil {
-		return nil, err
+	// The no-show ban is read from the user's document by the write that
+	// takes an active place (step 2: one store call instead of a read and
+	// a write); a refusal before that reads it first, so that a banned
+	// user is told of the ban whatever else is wrong.
+	refuse := func(e error) error {
+		if berr := s.checkBan(ctx, userID, now); berr != nil {
+			return berr
+		}
+		return e
 	}
-	cfg, err := s.store.HallConfig(ctx, req.HallID)
+	cfg, err := s.halls.get(ctx, req.HallID, s.store.HallConfig)
 	if err != nil {
-		return nil, err
+		return nil, refuse(err)
 	}
 	capacity := cfg.Capacity(req.ItemCode)
 	if capacity == 0 {
-		return nil, ErrItemNotServed
+		return nil, refuse(ErrItemNotServed)
 	}
 	slot, found := cfg.slotAt(s.cal, req.SlotStart)
 	if !found {
-		return nil, ErrSlotInvalid
+		return nil, refuse(ErrSlotInvalid)
 	}
 	if err := s.checkWindow(slot.Start, now); err != nil {
-		return nil, err
+		return nil, refuse(err)
 	}
 
 	var undo []func(context.Context) error
@@ -250,18 +264,21 @@ func (s *Service) book(ctx context.Context, userID, id string, req BookRequest, 
 	}()
 	// 1. One active booking per person per item.
 	if err := s.takeActiveItem(ctx, userID, req.ItemCode, id, now); err != nil {
-		return nil, err
+		return nil, refuse(err)
 	}
 	undo = append(undo, func(c context.Context) error { return s.store.ReleaseActiveItem(c, userID, req.ItemCode, id) })
-	// 2. At most MaxActive active bookings per person.
-	ok, err = s.store.TakeActivePlace(ctx, userID, s.rules.MaxActive, now)
+	// 2. At most MaxActive active bookings per person, and no ban.
+	ok, noShows, err := s.store.TakeActivePlace(ctx, userID, s.rules.MaxActive, now)
 	if err != nil {
 		return nil, err
 	}
 	if !ok {
-		return nil, ErrTooMany.WithDetail("max_active", s.rules.MaxActive)
+		return nil, refuse(ErrTooMany.WithDetail("max_active", s.rules.MaxActive))
 	}
 	undo = append(undo, func(c context.Context) error { return s.store.ReleaseActivePlace(c, userID, s.clock()) })
+	if err := s.banned(noShows, now); err != nil {
+		return nil, err
+	}
 	// 3. A place in the slot.
 	counter := SlotCounter{ID: SlotCounterID(req.HallID, req.ItemCode, slot.Start), HallID: req.HallID,
 		ItemCode: req.ItemCode, Start: slot.Start, End: slot.End, Capacity: capacity}
@@ -351,7 +368,12 @@ func (s *Service) checkBan(ctx context.Context, userID string, now time.Time) er
 	if err != nil {
 		return err
 	}
-	if until := s.rules.BanUntil(list); now.Before(until) {
+	return s.banned(list, now)
+}
+
+// banned refuses a user whose no-shows (slot starts) ban them at now.
+func (s *Service) banned(noShows []time.Time, now time.Time) error {
+	if until := s.rules.BanUntil(noShows); now.Before(until) {
 		return ErrBanned.WithDetail("until", until.In(loc()).Format(time.RFC3339))
 	}
 	return nil
@@ -700,6 +722,7 @@ func (s *Service) PutHallConfig(ctx context.Context, cfg HallConfig) (*HallConfi
 	if err := s.store.PutHallConfig(ctx, &c, prev); err != nil {
 		return nil, err
 	}
+	s.halls.changed(ctx, c.ID)
 	if prev > 0 {
 		from := s.clock()
 		for it := range items {

@@ -571,7 +571,7 @@ func TestCrashLeftoversHeal(t *testing.T) {
 	if err := e.store.TakeActiveItem(ctx, "u1", "A", dead); err != nil {
 		t.Fatal(err)
 	}
-	if ok, err := e.store.TakeActivePlace(ctx, "u1", 3, e.clock.Now()); !ok || err != nil {
+	if ok, _, err := e.store.TakeActivePlace(ctx, "u1", 3, e.clock.Now()); !ok || err != nil {
 		t.Fatal(ok, err)
 	}
 	if ok, err := e.store.TakeSlot(ctx, SlotCounter{ID: SlotCounterID("h1", "A", s0900), HallID: "h1", ItemCode: "A",

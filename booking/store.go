@@ -42,9 +42,10 @@ type Store interface {
 	ActiveItemHolder(ctx context.Context, userID, itemCode string) (string, bool, error)
 	// ReleaseActiveItem deletes the key if it still names bookingID.
 	ReleaseActiveItem(ctx context.Context, userID, itemCode, bookingID string) error
-	// TakeActivePlace increments the user's active count if it is below max;
-	// false when it is not.
-	TakeActivePlace(ctx context.Context, userID string, max int, at time.Time) (bool, error)
+	// TakeActivePlace increments the user's active count if it is below max
+	// (false when it is not) and, when it did, returns the user's recorded
+	// no-shows as NoShows would, read by the same write.
+	TakeActivePlace(ctx context.Context, userID string, max int, at time.Time) (bool, []time.Time, error)
 	// ReleaseActivePlace decrements the user's active count (never below zero).
 	ReleaseActivePlace(ctx context.Context, userID string, at time.Time) error
 	// RecordNoShow adds a no-show (the slot start of bookingID) to the user's record, once per booking.
