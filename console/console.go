@@ -117,6 +117,8 @@ type Console struct {
 	d     Deps
 	opt   Options
 	views *views
+	// bills keeps the money page's reports and anomalies briefly (money.go).
+	bills *moneyCache
 	items *nameCache
 	frags fragments // the supervision pages' rendered tables
 }
@@ -140,7 +142,7 @@ func New(d Deps, opt Options) (*Console, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Console{d: d, opt: opt, views: v, items: newNameCache(d.Catalog, 10*time.Minute)}, nil
+	return &Console{d: d, opt: opt, views: v, items: newNameCache(d.Catalog, 10*time.Minute), bills: newMoneyCache(moneyCacheTTL)}, nil
 }
 
 func (c *Console) now() time.Time { return c.opt.Now().UTC().Truncate(time.Millisecond) }

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -45,6 +46,85 @@ type Idempotency interface {
 
 // reportDays is how many days the money page lists (today and before).
 const reportDays = 7
+
+// moneyCacheTTL is how long the money page reuses a day's report and the
+// anomaly list. A report is a large document (a line per bill line) and
+// the page shows a week of them; on the embedded store each read costs
+// tens of milliseconds. A report changes only when reconciliation runs
+// again (this console's run drops its day at once), anomalies when money
+// goes astray: half a minute late is soon enough for a person's queue.
+const moneyCacheTTL = 30 * time.Second
+
+// moneyCache keeps reports (found or not) and anomaly lists for the TTL.
+type moneyCache struct {
+	ttl       time.Duration
+	mu        sync.Mutex
+	reports   map[string]cachedReport
+	anomalies map[bool]cachedAnomalies
+}
+
+type cachedReport struct {
+	rep   payments.Report
+	found bool
+	until time.Time
+}
+
+type cachedAnomalies struct {
+	list  []payments.Anomaly
+	until time.Time
+}
+
+func newMoneyCache(ttl time.Duration) *moneyCache {
+	return &moneyCache{ttl: ttl, reports: map[string]cachedReport{}, anomalies: map[bool]cachedAnomalies{}}
+}
+
+// report returns the day's report, found false when the day is not reconciled.
+func (m *moneyCache) report(ctx context.Context, p Payments, day workdays.Date) (payments.Report, bool, error) {
+	key := day.String()
+	m.mu.Lock()
+	e, ok := m.reports[key]
+	m.mu.Unlock()
+	if ok && time.Now().Before(e.until) {
+		return e.rep, e.found, nil
+	}
+	rep, err := p.Report(ctx, day.Start())
+	if err != nil && !errors.Is(err, payments.ErrReportNotFound) {
+		return payments.Report{}, false, err
+	}
+	e = cachedReport{rep: rep, found: err == nil, until: time.Now().Add(m.ttl)}
+	m.mu.Lock()
+	if len(m.reports) > 4*reportDays {
+		clear(m.reports) // days looked up by hand: keep the map small
+	}
+	m.reports[key] = e
+	m.mu.Unlock()
+	return e.rep, e.found, nil
+}
+
+func (m *moneyCache) anomalyList(ctx context.Context, p Payments, all bool) ([]payments.Anomaly, error) {
+	m.mu.Lock()
+	e, ok := m.anomalies[all]
+	m.mu.Unlock()
+	if ok && time.Now().Before(e.until) {
+		return e.list, nil
+	}
+	list, err := p.Anomalies(ctx, all)
+	if err != nil {
+		return nil, err
+	}
+	m.mu.Lock()
+	m.anomalies[all] = cachedAnomalies{list: list, until: time.Now().Add(m.ttl)}
+	m.mu.Unlock()
+	return list, nil
+}
+
+// forget drops a day's report (reconciled again here).
+func (m *moneyCache) forget(day string) {
+	m.mu.Lock()
+	delete(m.reports, day)
+	clear(m.anomalies) // a run may resolve or add anomalies
+	m.mu.Unlock()
+}
 
 type moneyBody struct {
 	Anomalies []moneyAnomaly
@@ -148,7 +228,7 @@ func (c *Console) moneyPage(ctx *fiber.Ctx, status int, problem, notice string) 
 	st := stateOf(ctx)
 	body := moneyBody{AllAnomalies: ctx.Query("all") == "1", CanRun: pageMoneyRun.opens(st.user.Roles),
 		Payment: ctx.Query("payment")}
-	list, err := c.d.Payments.Anomalies(rctx, body.AllAnomalies)
+	list, err := c.bills.anomalyList(rctx, c.d.Payments, body.AllAnomalies)
 	if err != nil {
 		return err
 	}
@@ -173,13 +253,12 @@ func (c *Console) moneyPage(ctx *fiber.Ctx, status int, problem, notice string) 
 	latest := ""
 	for i := range reportDays {
 		d := today.AddDays(-i)
-		rep, err := c.d.Payments.Report(rctx, d.Start())
-		row := reconDay{Date: d.String(), Link: "/console/money?date=" + d.String()}
-		switch {
-		case errors.Is(err, payments.ErrReportNotFound):
-		case err != nil:
+		rep, found, err := c.bills.report(rctx, c.d.Payments, d)
+		if err != nil {
 			return err
-		default:
+		}
+		row := reconDay{Date: d.String(), Link: "/console/money?date=" + d.String()}
+		if found {
 			reports[row.Date] = rep
 			row.Reconciled, row.Complete, row.Lines, row.NeedsWork = true, rep.Complete, len(rep.Lines), rep.NeedsPerson
 			for _, l := range rep.Lines {
@@ -199,11 +278,10 @@ func (c *Console) moneyPage(ctx *fiber.Ctx, status int, problem, notice string) 
 	body.Chosen = chosen.String()
 	rep, ok := reports[body.Chosen]
 	if !ok && chosen.Before(today.AddDays(-reportDays+1)) {
-		r, err := c.d.Payments.Report(rctx, chosen.Start())
-		if err != nil && !errors.Is(err, payments.ErrReportNotFound) {
+		var err error
+		if rep, ok, err = c.bills.report(rctx, c.d.Payments, chosen); err != nil {
 			return err
 		}
-		rep, ok = r, err == nil
 	}
 	for i := range body.Days {
 		body.Days[i].Current = body.Days[i].Date == body.Chosen
@@ -263,6 +341,7 @@ func (c *Console) reconcile(ctx *fiber.Ctx) error {
 		return c.moneyPage(ctx, e.Kind.HTTPStatus(), "对账未完成："+e.Message, "")
 	}
 	d := day.Format(time.DateOnly)
+	c.bills.forget(d)
 	return ctx.Redirect("/console/money?"+url.Values{"date": {d}, "reconciled": {d}}.Encode(), fiber.StatusSeeOther)
 }
 
