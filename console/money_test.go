@@ -82,8 +82,15 @@ func TestMoneyReconciliationAndRefundOnceInChromium(t *testing.T) {
 		items, _ := m["items"].([]any)
 		return len(items) > 0
 	})
-	today := workdays.DateOf(time.Now())
-	z.app.Sandbox().CloseDay(today.Start()) // the channels publish today's bills
+	// The day the WeChat payment was made (Asia/Shanghai), not the test's
+	// "now": a run across midnight reconciles the right day.
+	_, paid := z.api("GET", "/api/v1/payments/"+codes["ok"], token, nil)
+	paidAt, err := time.Parse(time.RFC3339, paid["paid"].(map[string]any)["paid_at"].(string))
+	if err != nil {
+		t.Fatal(err)
+	}
+	today := workdays.DateOf(paidAt)
+	z.app.Sandbox().CloseDay(today.Start()) // the channels publish the day's bills
 
 	b := newBrowser(t)
 	admin := b.user()
