@@ -17,16 +17,18 @@ const (
 	IndexCollection = "supervision_cases"
 	// DaysCollection holds one Day per day, _id the date.
 	DaysCollection = "supervision_days"
+	// MetaCollection holds the index's change count ({_id: "index", changes}).
+	MetaCollection = "supervision_meta"
 )
 
 // MongoStore implements Store on MongoDB; every write is one by _id.
 type MongoStore struct {
-	index, days *mongox.Collection
+	index, days, meta *mongox.Collection
 }
 
 // NewMongoStore returns the store of db.
 func NewMongoStore(db *mongo.Database) *MongoStore {
-	return &MongoStore{index: mongox.C(db, IndexCollection), days: mongox.C(db, DaysCollection)}
+	return &MongoStore{index: mongox.C(db, IndexCollection), days: mongox.C(db, DaysCollection), meta: mongox.C(db, MetaCollection)}
 }
 
 // Put implements Store.
@@ -79,4 +81,29 @@ func (s *MongoStore) Days(ctx context.Context, from, to workdays.Date) ([]Day, e
 		return nil, err
 	}
 	return out, nil
+}
+
+// Bump implements Store with one find-and-modify by _id.
+func (s *MongoStore) Bump(ctx context.Context) (int64, error) {
+	var doc struct {
+		Changes int64 `bson:"changes"`
+	}
+	err := s.meta.FindOneAndUpdate(ctx, bson.D{{Key: "_id", Value: "index"}}, bson.D{{Key: "$inc", Value: bson.D{{Key: "changes", Value: int64(1)}}}},
+		options.FindOneAndUpdate().SetUpsert(true).SetReturnDocument(options.After)).Decode(&doc)
+	if mongox.IsDuplicateKey(err) { // two first upserts raced: the other created it
+		return s.Bump(ctx)
+	}
+	return doc.Changes, err
+}
+
+// Changes implements Store.
+func (s *MongoStore) Changes(ctx context.Context) (int64, error) {
+	var doc struct {
+		Changes int64 `bson:"changes"`
+	}
+	err := s.meta.FindOne(ctx, bson.D{{Key: "_id", Value: "index"}}).Decode(&doc)
+	if mongox.IsNoDocuments(err) {
+		return 0, nil
+	}
+	return doc.Changes, err
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -24,6 +25,11 @@ const JobDaily = "supervision.daily"
 // DefaultTTL is how often every replica reloads the index: how late a
 // change consumed by another replica may show.
 const DefaultTTL = 30 * time.Second
+
+// FullReloadEvery is how often the index is read in full even when the
+// store's change count says nothing changed (a writer that died between
+// its write and its count).
+const FullReloadEvery = 10 * time.Minute
 
 // HistoryDays is how many days the chart shows, today included.
 const HistoryDays = 30
@@ -51,7 +57,10 @@ type Service struct {
 
 	mu       sync.Mutex
 	entries  map[string]Entry // nil until first loaded
-	loadedAt time.Time
+	loadedAt time.Time        // last reload or check that the entries are current
+	fullAt   time.Time        // last full read
+	// changes is the store's change count the entries are known to hold.
+	changes  int64
 	gen      uint64        // changes with every change of entries
 	loading  chan struct{} // non-nil while a reload reads the store; closed when it is done
 	during   []change      // changes applied while it reads, replayed on its result
@@ -119,14 +128,24 @@ func (s *Service) Sync(ctx context.Context, caseID string) error {
 			if err := s.store.Put(ctx, entry); err != nil {
 				return err
 			}
-			s.apply(change{id: caseID, e: &entry})
-			return nil
+			return s.counted(ctx, change{id: caseID, e: &entry})
 		}
 	}
 	if err := s.store.Remove(ctx, caseID); err != nil {
 		return err
 	}
-	s.apply(change{id: caseID})
+	return s.counted(ctx, change{id: caseID})
+}
+
+// counted counts a stored change in the store (so other replicas know to
+// read the index again) and applies it here. A count that fails is
+// retried with the event; a change counted twice costs one more reload.
+func (s *Service) counted(ctx context.Context, ch change) error {
+	n, err := s.store.Bump(ctx)
+	if err != nil {
+		return err
+	}
+	s.apply(ch, n)
 	return nil
 }
 
@@ -169,8 +188,11 @@ func (s *Service) Recheck(ctx context.Context) (int, error) {
 	return fixed, nil
 }
 
-// apply puts a change stored by this process into the loaded index.
-func (s *Service) apply(ch change) {
+// apply puts a change stored by this process, counted n in the store,
+// into the loaded index. When n follows the count the entries hold, they
+// still hold every change; otherwise another writer counted one too, and
+// the next check reads the index in full.
+func (s *Service) apply(ch change, n int64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.entries == nil {
@@ -178,6 +200,8 @@ func (s *Service) apply(ch change) {
 	}
 	if s.loading != nil {
 		s.during = append(s.during, ch)
+	} else if n == s.changes+1 {
+		s.changes = n
 	}
 	s.set(ch)
 }
@@ -214,7 +238,12 @@ func (s *Service) reload(ctx context.Context) error {
 	s.loading, s.during = done, nil
 	s.mu.Unlock()
 	defer close(done)
-	list, err := s.store.All(ctx)
+	// The count first: a change counted during the read makes the next check read again.
+	changes, err := s.store.Changes(ctx)
+	var list []Entry
+	if err == nil {
+		list, err = s.store.All(ctx)
+	}
 	var days []Day
 	if err == nil {
 		today := workdays.DateOf(s.opt.Now())
@@ -236,8 +265,42 @@ func (s *Service) reload(ctx context.Context) error {
 		s.set(ch)
 	}
 	s.during = nil
-	s.loadedAt = s.opt.Now()
+	s.loadedAt, s.fullAt, s.changes = s.opt.Now(), s.opt.Now(), changes
 	s.gen++
+	return nil
+}
+
+// refresh reads the index again if the store's change count moved since
+// the entries were read (or FullReloadEvery passed); else it reads only the
+// stored days: one look-up by _id and a read of at most HistoryDays small
+// documents, whatever the number of cases.
+func (s *Service) refresh(ctx context.Context) error {
+	s.mu.Lock()
+	loaded, known, fullAt := s.entries != nil, s.changes, s.fullAt
+	s.mu.Unlock()
+	now := s.opt.Now()
+	if !loaded || now.Sub(fullAt) >= FullReloadEvery || now.Before(fullAt) {
+		return s.reload(ctx)
+	}
+	n, err := s.store.Changes(ctx)
+	if err != nil {
+		return fmt.Errorf("supervision: refresh: %w", err)
+	}
+	if n != known {
+		return s.reload(ctx)
+	}
+	today := workdays.DateOf(now)
+	days, err := s.store.Days(ctx, today.AddDays(-(HistoryDays - 1)), today)
+	if err != nil {
+		return fmt.Errorf("supervision: refresh: %w", err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !slices.EqualFunc(days, s.history, func(a, b Day) bool { return a.Day == b.Day && a.Counts == b.Counts }) {
+		s.history = days
+		s.gen++ // the chart is drawn per board
+	}
+	s.loadedAt = now
 	return nil
 }
 
@@ -255,7 +318,7 @@ func (s *Service) Board(ctx context.Context) (*Board, error) {
 	loaded, stale, running := s.entries != nil, now.Sub(s.loadedAt) >= s.opt.TTL || now.Before(s.loadedAt), s.running
 	s.mu.Unlock()
 	if !loaded || (stale && !running) {
-		if err := s.reload(ctx); err != nil {
+		if err := s.refresh(ctx); err != nil {
 			return nil, err
 		}
 	} else if stale {
@@ -312,7 +375,7 @@ func (s *Service) Run(ctx context.Context) {
 	t := time.NewTicker(s.opt.TTL)
 	defer t.Stop()
 	for {
-		if err := s.reload(ctx); err != nil && ctx.Err() == nil {
+		if err := s.refresh(ctx); err != nil && ctx.Err() == nil {
 			s.opt.Logger.Warn("supervision index reload failed", "err", err)
 		} else if err == nil {
 			if err := s.snapshot(ctx, false); err != nil && ctx.Err() == nil {

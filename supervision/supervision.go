@@ -16,9 +16,11 @@
 //     finished. The consumer re-reads the case, so a replayed or late event
 //     writes the current state, never an old one;
 //   - the service keeps that index in memory. The replica that consumes
-//     applies each change to it at once; every replica reloads it in the
-//     background every TTL (a scan of open cases only, off the request path),
-//     so a change made on another replica shows within the TTL;
+//     applies each change to it at once and counts it in the store (one
+//     counter document); every replica looks at the count in the background
+//     every TTL and reads the index again (a scan of open cases only, off
+//     the request path) only when it moved, so a change made on another
+//     replica shows within the TTL, and a quiet index costs one look-up;
 //   - classifying the cases at "today" is memoised per (start date, promised
 //     days), so a board costs the number of distinct dates, not of cases, and
 //     is computed once per change or day, not per request.
@@ -315,6 +317,10 @@ type Store interface {
 	PutDay(ctx context.Context, d Day) error
 	// Days reads the counts of the days from..to (inclusive) that have them, in order.
 	Days(ctx context.Context, from, to workdays.Date) ([]Day, error)
+	// Bump counts one more change of the index and returns the count.
+	Bump(ctx context.Context) (int64, error)
+	// Changes returns the count of changes (0 before the first).
+	Changes(ctx context.Context) (int64, error)
 }
 
 // Cases reads a case by id (implemented by *cases.Service).

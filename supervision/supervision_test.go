@@ -95,6 +95,20 @@ type memStore struct {
 	days    map[string]supervision.Day
 	reads   int
 	gate    chan struct{} // when set, All waits for it
+	changes int64
+}
+
+func (m *memStore) Bump(context.Context) (int64, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.changes++
+	return m.changes, nil
+}
+
+func (m *memStore) Changes(context.Context) (int64, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.changes, nil
 }
 
 func (m *memStore) Put(_ context.Context, e supervision.Entry) error {
@@ -273,5 +287,47 @@ func TestFirstBoardsWaitForTheLoad(t *testing.T) {
 	}
 	if store.reads != 1 {
 		t.Fatalf("the index was read %d times", store.reads)
+	}
+}
+
+// Two replicas on one store: a change the other consumed shows here after
+// the TTL (the change count moved, so the index is read again); while
+// nothing changes, a check reads the count, not the index.
+func TestChangesOfAnotherReplicaShowAfterTheTTL(t *testing.T) {
+	ctx := context.Background()
+	store := &memStore{entries: map[string]supervision.Entry{}, days: map[string]supervision.Day{}}
+	now := at("2026-03-02")
+	clock := func() time.Time { return now }
+	s1 := at("2026-02-02")
+	cs := caseMap{"a": {ID: "a", Status: cases.StatusAccepted, SubmittedAt: &s1, AcceptedAt: &s1, PromisedDays: 5}}
+	here := supervision.New(store, cs, calendar(t), supervision.Options{WarnDays: 3, TTL: time.Minute, Now: clock})
+	there := supervision.New(store, cs, calendar(t), supervision.Options{WarnDays: 3, TTL: time.Minute, Now: clock})
+	if b, _ := here.Board(ctx); b.Total.Total() != 0 {
+		t.Fatalf("empty at first: %+v", b.Total)
+	}
+	if err := there.Sync(ctx, "a"); err != nil { // the other replica consumes the event
+		t.Fatal(err)
+	}
+	if b, _ := here.Board(ctx); b.Total.Red != 0 {
+		t.Fatal("shown before the TTL: this replica read the store per request")
+	}
+	now = now.Add(time.Minute)
+	if b, _ := here.Board(ctx); b.Total.Red != 1 {
+		t.Fatalf("after the TTL: %+v", b.Total)
+	}
+	reads := store.reads
+	for range 3 {
+		now = now.Add(time.Minute)
+		if b, _ := here.Board(ctx); b.Total.Red != 1 {
+			t.Fatalf("quiet: %+v", b.Total)
+		}
+	}
+	if store.reads != reads {
+		t.Fatalf("a quiet index was read %d more times", store.reads-reads)
+	}
+	now = now.Add(supervision.FullReloadEvery)
+	here.Board(ctx)
+	if store.reads != reads+1 {
+		t.Fatalf("no full read after %s", supervision.FullReloadEvery)
 	}
 }
