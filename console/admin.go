@@ -57,7 +57,6 @@ type adminHallsBody struct {
 
 type adminHallLink struct {
 	ID, Name, Link string
-	Configured     bool
 	Current        bool
 }
 
@@ -125,17 +124,18 @@ func (c *Console) adminHallsBody(ctx *fiber.Ctx, chosen string) (*adminHallsBody
 	if chosen == "" && len(halls) > 0 {
 		chosen = halls[0].ID
 	}
+	// Only the chosen hall's configuration is read (one store read a view,
+	// not one per hall); its editor says whether it is configured.
 	for _, h := range halls {
-		cfg, err := c.d.HallAdmin.HallConfig(rctx, h.ID)
-		if err != nil && !errors.Is(err, booking.ErrHallNotFound) {
-			return nil, err
-		}
-		l := adminHallLink{ID: h.ID, Name: h.Name, Link: "/console/admin/halls?" + url.Values{"hall": {h.ID}}.Encode(),
-			Configured: cfg != nil, Current: h.ID == chosen}
-		body.Halls = append(body.Halls, l)
+		l := adminHallLink{ID: h.ID, Name: h.Name, Link: "/console/admin/halls?" + url.Values{"hall": {h.ID}}.Encode(), Current: h.ID == chosen}
 		if l.Current {
+			cfg, err := c.d.HallAdmin.HallConfig(rctx, h.ID)
+			if err != nil && !errors.Is(err, booking.ErrHallNotFound) {
+				return nil, err
+			}
 			body.Hall = hallFormOf(h, cfg)
 		}
+		body.Halls = append(body.Halls, l)
 	}
 	return body, nil
 }
