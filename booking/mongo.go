@@ -171,9 +171,20 @@ func (s *MongoStore) SlotCounters(ctx context.Context, ids []string) ([]SlotCoun
 // the slot was full at that instant. The guard names the capacity it read,
 // so a concurrent capacity change makes it retry rather than overbook.
 func (s *MongoStore) TakeSlot(ctx context.Context, c SlotCounter, at time.Time) (bool, error) {
-	// The common case in one write: the counter exists with the capacity
-	// the configuration names and a place left. Otherwise (no counter yet,
-	// full, or another capacity) the loop below reads it and decides.
+	return s.takeSlot(ctx, c, at, false)
+}
+
+// TakeSlotFirstTry implements Store: the common case in one write (the
+// counter exists with the capacity the configuration names and a place
+// left); otherwise (no counter yet, full, or another capacity) as TakeSlot.
+func (s *MongoStore) TakeSlotFirstTry(ctx context.Context, c SlotCounter, at time.Time) (bool, error) {
+	return s.takeSlot(ctx, c, at, true)
+}
+
+func (s *MongoStore) takeSlot(ctx context.Context, c SlotCounter, at time.Time, firstTry bool) (bool, error) {
+	if !firstTry {
+		return s.takeSlotRead(ctx, c, at)
+	}
 	err := s.slots.FindOneAndUpdate(ctx,
 		bson.D{{Key: "_id", Value: c.ID}, {Key: "capacity", Value: c.Capacity},
 			{Key: "taken", Value: bson.D{{Key: "$lt", Value: c.Capacity}}}},
@@ -184,6 +195,12 @@ func (s *MongoStore) TakeSlot(ctx context.Context, c SlotCounter, at time.Time) 
 	if !mongox.IsNoDocuments(err) {
 		return false, err
 	}
+	return s.takeSlotRead(ctx, c, at)
+}
+
+// takeSlotRead reads the counter (creating it) and takes a place guarded by
+// what it read.
+func (s *MongoStore) takeSlotRead(ctx context.Context, c SlotCounter, at time.Time) (bool, error) {
 	for range 5 {
 		var cur SlotCounter
 		err := s.slots.FindOneAndUpdate(ctx, byID(c.ID),

@@ -282,7 +282,7 @@ func (s *Service) book(ctx context.Context, userID, id string, req BookRequest, 
 	// 3. A place in the slot.
 	counter := SlotCounter{ID: SlotCounterID(req.HallID, req.ItemCode, slot.Start), HallID: req.HallID,
 		ItemCode: req.ItemCode, Start: slot.Start, End: slot.End, Capacity: capacity}
-	ok, err = s.store.TakeSlot(ctx, counter, now)
+	ok, err = s.store.TakeSlotFirstTry(ctx, counter, now)
 	if err != nil {
 		return nil, err
 	}

@@ -32,6 +32,12 @@ type Store interface {
 	// TakeSlot creates the counter if needed (capacity from c) and takes one
 	// place; it returns false when the slot is full.
 	TakeSlot(ctx context.Context, c SlotCounter, at time.Time) (bool, error)
+	// TakeSlotFirstTry is TakeSlot that first tries one guarded write naming
+	// c.Capacity (one store call when the counter exists with that
+	// capacity and a place left). A new booking uses it; a reschedule does
+	// not, as its refusal must tell a concurrent change of the same booking
+	// from a full slot, which the read gives the winner time to write.
+	TakeSlotFirstTry(ctx context.Context, c SlotCounter, at time.Time) (bool, error)
 	// ReleaseSlot gives one place back (never below zero).
 	ReleaseSlot(ctx context.Context, id string, at time.Time) error
 
