@@ -111,6 +111,7 @@ type share struct {
 
 // bound is what a profile says bounds a row.
 type bound struct {
+	Under []share `json:"under"`    // CPU under each kind of goroutine: requests, the embedded store's server, GC, ...
 	Parts []share `json:"parts"`    // CPU of their own by part of the program, largest first
 	Top   []share `json:"top_flat"` // the functions with the most CPU of their own
 	Zwfw  []share `json:"zwfw_cum"` // zwfw's own functions with the most beneath them (below the middleware)
@@ -145,6 +146,19 @@ func parseTop(out string) []topLine {
 	return lines
 }
 
+// roots are the goroutines zwfw's CPU is spent under, by their entry
+// function: requests are answered under fasthttp's workers; the embedded
+// store (FerretDB with SQLite) and miniredis answer zwfw's calls on
+// goroutines of their own in the same process, so their share is apart
+// from the requests'.
+var roots = []struct{ name, prefix string }{
+	{"HTTP requests", "github.com/valyala/fasthttp.(*workerPool).workerFunc"},
+	{"embedded store (FerretDB, SQLite)", "github.com/FerretDB/FerretDB/internal/clientconn.(*conn).run"},
+	{"miniredis", "github.com/alicebob/miniredis/v2/server.(*Server).servePeer"},
+	{"GC workers", "runtime.gcBgMarkWorker"},
+	{"zwfw's background work", "zwfw/bff.(*App).goBackground"},
+}
+
 // parts name where CPU goes, by function name prefix; the first match wins.
 var parts = []struct {
 	name     string
@@ -161,6 +175,8 @@ var parts = []struct {
 	{"crypto", []string{"crypto/", "golang.org/x/crypto", "github.com/emmansun/", "github.com/tjfoc/"}},
 	{"syscalls (network, files)", []string{"syscall.", "internal/poll.", "internal/runtime/syscall", "runtime/internal/syscall", "net."}},
 	{"GC and allocation", []string{"runtime.gc", "runtime.mallocgc", "runtime.scanobject", "runtime.greyobject", "runtime.findObject",
+		"runtime.scan", "internal/runtime/gc", "runtime.tryDefer", "runtime.(*sweepLocker)", "runtime.spanClass", "runtime.nextFree",
+		"runtime.heapArenaOf", "runtime.deductAssistCredit", "runtime.memclr", "runtime.(*gcBits)", "runtime.(*mSpanStateBox)", "runtime.spanOf",
 		"runtime.(*gcWork)", "runtime.(*mspan)", "runtime.(*mheap)", "runtime.memclrNoHeapPointers", "runtime.bgsweep", "runtime.sweepone",
 		"runtime.markBits", "runtime.wbBuf", "runtime.bulkBarrier", "runtime.(*mcache)", "runtime.(*mcentral)", "runtime.heapBits", "runtime.typePointers"}},
 	{"Go scheduler and runtime", []string{"runtime.", "internal/runtime"}},
@@ -189,9 +205,21 @@ func boundOf(top, cum, all string) *bound {
 		b.Top = append(b.Top, share{l.name, l.flat})
 	}
 	byPart := map[string]float64{}
+	under := map[string]float64{}
 	for _, l := range parseTop(all) {
 		byPart[partOf(l.name)] += l.flat
+		for _, r := range roots {
+			if strings.HasPrefix(l.name, r.prefix) {
+				under[r.name] = max(under[r.name], l.cum)
+			}
+		}
 	}
+	for _, r := range roots {
+		if under[r.name] >= 1 {
+			b.Under = append(b.Under, share{r.name, under[r.name]})
+		}
+	}
+	slices.SortFunc(b.Under, func(x, y share) int { return cmp.Compare(y.Pct, x.Pct) })
 	for n, v := range byPart {
 		if v >= 1 {
 			b.Parts = append(b.Parts, share{n, v})
@@ -227,6 +255,9 @@ func (b *bound) String() string {
 		return strings.Join(out, ", ")
 	}
 	out := "CPU by part: " + list(b.Parts, 4) + "; top functions: " + list(b.Top, 3)
+	if len(b.Under) > 0 {
+		out = "CPU under: " + list(b.Under, 4) + "; " + out
+	}
 	if len(b.Zwfw) > 0 {
 		out += "; in zwfw under: " + list(b.Zwfw, 3)
 	}

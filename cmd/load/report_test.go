@@ -97,17 +97,22 @@ Duration: 3.01s, Total samples = 4.36s (144.99%)
      0.12s  2.75% 13.07%      0.12s  2.75%  runtime.nextFreeFast (inline)
      0.10s  2.29% 15.36%      3.10s 71.10%  zwfw/bff.(*App).middleware
      0.09s  2.06% 17.42%      0.29s  6.65%  modernc.org/sqlite/lib._jsonTranslateTextToBlob
+         0     0%   100%      1.07s 75.89%  github.com/FerretDB/FerretDB/internal/clientconn.(*conn).run
+         0     0%   100%      0.07s  4.96%  github.com/valyala/fasthttp.(*workerPool).workerFunc
 `
 	lines := parseTop(out)
-	if len(lines) != 5 || lines[2].name != "runtime.nextFreeFast (inline)" || lines[1].cum != 19.95 {
+	if len(lines) != 7 || lines[2].name != "runtime.nextFreeFast (inline)" || lines[1].cum != 19.95 {
 		t.Fatalf("%+v", lines)
 	}
 	b := boundOf(out, out, out)
 	if b.Parts[0].Name != "syscalls (network, files)" || len(b.Zwfw) != 0 {
 		t.Fatalf("%+v", b) // the middleware holds 71 %: above the frames that say where
 	}
+	if !strings.HasPrefix(b.String(), "CPU under: embedded store (FerretDB, SQLite) 76%, HTTP requests 5%; CPU by part: syscalls") {
+		t.Fatalf("%s", b)
+	}
 	for fn, part := range map[string]string{"modernc.org/sqlite/lib.x": "embedded store: SQLite", "github.com/yuin/gopher-lua.(*LState).Call": "miniredis and its Lua",
-		"runtime.mallocgc": "GC and allocation", "runtime.schedule": "Go scheduler and runtime", "zwfw/booking.(*Service).Book": "zwfw's own code", "sort.Sort": "other"} {
+		"runtime.mallocgc": "GC and allocation", "runtime.tryDeferToSpanScan": "GC and allocation", "runtime.schedule": "Go scheduler and runtime", "zwfw/booking.(*Service).Book": "zwfw's own code", "sort.Sort": "other"} {
 		if got := partOf(fn); got != part {
 			t.Errorf("partOf(%s) = %q, want %q", fn, got, part)
 		}
