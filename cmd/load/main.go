@@ -72,6 +72,7 @@ type harness struct {
 	budget     time.Duration // a group starts no new round after this long
 	deadline   time.Time     // no group starts after it (-budget): the run is bounded
 	growFor    time.Duration // growing the store stops after this long (-grow-budget)
+	quietFor   time.Duration // the longest wait for zwfw to go quiet after seeding (-quiet)
 	profSecs   int           // the shortest CPU profile
 	plan       plan
 	profileSet map[string]bool
@@ -114,6 +115,7 @@ func run() int {
 	keepLogs := flag.Bool("keep-logs", false, "keep zwfw's logs and data directory after a run that worked")
 	runBudget := flag.Duration("budget", 10*time.Minute, "no scenario group starts after this long (the rest are skipped, with a note): the run's bound; 0 for none")
 	bigStore := flag.Int("cases", 0, "cases in the store for the second case look-ups (default 100,000; 10,000 with -quick)")
+	quietFor := flag.Duration("quiet", time.Minute, "after seeding, wait at most this long for zwfw's background work (outbox relay, event consumers) to settle")
 	growFor := flag.Duration("grow-budget", 150*time.Second, "growing the store to -cases stops after this long, and the rows say how many cases there were")
 	calls := flag.Bool("store-calls", true, "count store calls per booking and per first notify with their Go benchmarks after the run (about a minute)")
 	var extra multiFlag
@@ -128,7 +130,7 @@ func run() int {
 	if *bigStore > 0 {
 		h.plan.bigStore = max(*bigStore, h.plan.smallStore)
 	}
-	h.growFor = *growFor
+	h.growFor, h.quietFor = *growFor, *quietFor
 	if *runBudget > 0 {
 		h.deadline = h.started.Add(*runBudget)
 	}

@@ -226,6 +226,7 @@ func (h *harness) seed(ctx context.Context, s *seeder, mode string, first bool) 
 	}
 	w.cases = h.cases
 	h.progress("%s: seeded in %.0fs", mode, time.Since(t0).Seconds())
+	h.waitQuiet(ctx, mode, h.quietFor)
 	return w, nil
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"os"
 	"strings"
 	"testing"
 )
@@ -156,5 +157,21 @@ PASS`
 	r.RPS = 3
 	if r.finishWith(); r.Verdict != "met" {
 		t.Fatalf("3 calls: %q", r.Verdict)
+	}
+}
+
+func TestCPUTicks(t *testing.T) {
+	if _, err := os.Stat("/proc/self/stat"); err != nil {
+		t.Skip("no /proc")
+	}
+	a, err := cpuTicks(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 30_000_000; i++ { // some CPU of our own
+		_ = i * i
+	}
+	if b, err := cpuTicks(os.Getpid()); err != nil || b < a {
+		t.Fatalf("%d then %d: %v", a, b, err)
 	}
 }
