@@ -1390,7 +1390,7 @@ export interface components {
             id: string;
             /** @enum {string} */
             kind: "public" | "staff";
-            roles: ("citizen" | "business" | "hotline" | "staff" | "admin")[];
+            roles: ("citizen" | "business" | "hotline" | "staff" | "admin" | "supervisor")[];
             display_name?: string;
             /** @description masked, e.g. 138****5678 */
             phone?: string;
