@@ -112,6 +112,7 @@ type share struct {
 // bound is what a profile says bounds a row.
 type bound struct {
 	Under []share `json:"under"`    // CPU under each kind of goroutine: requests, the embedded store's server, GC, ...
+	Store []share `json:"store"`    // the embedded store's CPU by command (find, update, ...)
 	Parts []share `json:"parts"`    // CPU of their own by part of the program, largest first
 	Top   []share `json:"top_flat"` // the functions with the most CPU of their own
 	Zwfw  []share `json:"zwfw_cum"` // zwfw's own functions with the most beneath them (below the middleware)
@@ -208,6 +209,9 @@ func boundOf(top, cum, all string) *bound {
 	under := map[string]float64{}
 	for _, l := range parseTop(all) {
 		byPart[partOf(l.name)] += l.flat
+		if cmd, ok := strings.CutPrefix(l.name, "github.com/FerretDB/FerretDB/internal/handler.(*Handler).Msg"); ok && l.cum >= 1 && !strings.Contains(cmd, ".") {
+			b.Store = append(b.Store, share{strings.ToLower(cmd), l.cum})
+		}
 		for _, r := range roots {
 			if strings.HasPrefix(l.name, r.prefix) {
 				under[r.name] = max(under[r.name], l.cum)
@@ -220,6 +224,7 @@ func boundOf(top, cum, all string) *bound {
 		}
 	}
 	slices.SortFunc(b.Under, func(x, y share) int { return cmp.Compare(y.Pct, x.Pct) })
+	slices.SortFunc(b.Store, func(x, y share) int { return cmp.Compare(y.Pct, x.Pct) })
 	for n, v := range byPart {
 		if v >= 1 {
 			b.Parts = append(b.Parts, share{n, v})
@@ -255,6 +260,9 @@ func (b *bound) String() string {
 		return strings.Join(out, ", ")
 	}
 	out := "CPU by part: " + list(b.Parts, 4) + "; top functions: " + list(b.Top, 3)
+	if len(b.Store) > 0 {
+		out = "the embedded store's CPU by command: " + list(b.Store, 3) + "; " + out
+	}
 	if len(b.Under) > 0 {
 		out = "CPU under: " + list(b.Under, 4) + "; " + out
 	}

@@ -100,16 +100,17 @@ Duration: 3.01s, Total samples = 4.36s (144.99%)
      0.09s  2.06% 17.42%      0.29s  6.65%  modernc.org/sqlite/lib._jsonTranslateTextToBlob
          0     0%   100%      1.07s 75.89%  github.com/FerretDB/FerretDB/internal/clientconn.(*conn).run
          0     0%   100%      0.07s  4.96%  github.com/valyala/fasthttp.(*workerPool).workerFunc
+         0     0%   100%      0.50s 50.00%  github.com/FerretDB/FerretDB/internal/handler.(*Handler).MsgFind
 `
 	lines := parseTop(out)
-	if len(lines) != 7 || lines[2].name != "runtime.nextFreeFast (inline)" || lines[1].cum != 19.95 {
+	if len(lines) != 8 || lines[2].name != "runtime.nextFreeFast (inline)" || lines[1].cum != 19.95 {
 		t.Fatalf("%+v", lines)
 	}
 	b := boundOf(out, out, out)
 	if b.Parts[0].Name != "syscalls (network, files)" || len(b.Zwfw) != 0 {
 		t.Fatalf("%+v", b) // the middleware holds 71 %: above the frames that say where
 	}
-	if !strings.HasPrefix(b.String(), "CPU under: embedded store (FerretDB, SQLite) 76%, HTTP requests 5%; CPU by part: syscalls") {
+	if !strings.HasPrefix(b.String(), "CPU under: embedded store (FerretDB, SQLite) 76%, HTTP requests 5%; the embedded store's CPU by command: find 50%; CPU by part: syscalls") {
 		t.Fatalf("%s", b)
 	}
 	for fn, part := range map[string]string{"modernc.org/sqlite/lib.x": "embedded store: SQLite", "github.com/yuin/gopher-lua.(*LState).Call": "miniredis and its Lua",
