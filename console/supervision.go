@@ -135,6 +135,7 @@ type supervisionRow struct {
 type supervisionCaseBody struct {
 	*caseView
 	State, StateLabel, Back string
+	LimitText               string // "超期 3 个工作日", "剩 2 个工作日"
 }
 
 // casesHref is the list of cases a filter selects.
@@ -326,7 +327,10 @@ func (c *Console) supervisionCase(ctx *fiber.Ctx) error {
 	if tl.DueOn != nil {
 		view.TimeLimit.DueOn = tl.DueOn.In(workdays.Location).Format(time.DateOnly)
 	}
-	body := supervisionCaseBody{caseView: view, State: string(on.State), StateLabel: on.State.Label(),
+	body := supervisionCaseBody{caseView: view, State: string(on.State), StateLabel: on.State.Label(), LimitText: "无承诺时限",
 		Back: casesHref(supervision.Filter{State: on.State, Dept: on.Dept, ItemCode: on.ItemCode})}
+	if tl.DueOn != nil {
+		body.LimitText = limitText(tl)
+	}
 	return c.page(ctx, fiber.StatusOK, "supervision_case.html", &pageData{Title: "监察办件 " + cs.CaseNumber, Body: body})
 }

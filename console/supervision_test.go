@@ -94,7 +94,7 @@ func TestSupervisionJourneyInChromium(t *testing.T) {
 	if s := sup.text("#state"); s != "红牌超期" {
 		t.Fatalf("state %q", s)
 	}
-	if s := sup.text("#timelimit"); !strings.Contains(s, "已超期") {
+	if s := sup.text("#timelimit"); !strings.Contains(s, "红牌超期 超期") || !strings.Contains(s, "个工作日") {
 		t.Fatalf("time limit: %q", s)
 	}
 	for _, section := range []string{"#personal", "#timeline", "#bookings", "#payments", "#shipments", "#reminders", "#evaluation"} {
