@@ -60,6 +60,10 @@ func StartEmbedded(dir, addr string, logger *slog.Logger) (*Embedded, error) {
 		cancel()
 		return nil, errors.New("embedded mongodb did not start")
 	}
+	// Look-ups by _id use an index only once it is added (idindex.go).
+	_ = e.indexIDs(ctx)
+	running.Store(e, struct{}{})
+	go e.indexIDsLoop(ctx)
 	return e, nil
 }
 
@@ -68,6 +72,7 @@ func (e *Embedded) Close() {
 	if e == nil {
 		return
 	}
+	running.Delete(e)
 	e.cancel()
 	<-e.done
 }
