@@ -3,6 +3,7 @@ package testenv
 import (
 	"cmp"
 	"context"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -70,7 +71,7 @@ func CallsPerOp(before, after map[string]int64, ops int) string {
 	})
 	var parts []string
 	for _, e := range list {
-		parts = append(parts, strconv.FormatFloat(e.v, 'f', -1, 64)+" "+e.k)
+		parts = append(parts, strconv.FormatFloat(math.Round(e.v*100)/100, 'f', -1, 64)+" "+e.k)
 	}
 	return strings.Join(parts, ", ")
 }
