@@ -195,6 +195,16 @@ func (s *MongoStore) takeSlot(ctx context.Context, c SlotCounter, at time.Time, 
 	if !mongox.IsNoDocuments(err) {
 		return false, err
 	}
+	// Refused: full at that instant, unless the counter is missing or has
+	// another capacity. A plain read (no write, so it waits on no other
+	// write) tells which; only then the slower way.
+	var now SlotCounter
+	switch err := s.slots.FindOne(ctx, byID(c.ID)).Decode(&now); {
+	case err == nil && now.Capacity == c.Capacity && now.Taken >= now.Capacity:
+		return false, nil
+	case err != nil && !mongox.IsNoDocuments(err):
+		return false, err
+	}
 	return s.takeSlotRead(ctx, c, at)
 }
 
