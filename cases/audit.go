@@ -82,15 +82,25 @@ type MongoAuditLog struct {
 
 	mu   sync.Mutex
 	seen map[string]int // what this process registered: "y:key:YYYY", "d:key:day:k" -> 1; "k:key:day" -> current bucket
+
+	// Entries never change once stored, so the pages views read again
+	// (the newest, most of all) come from memory: the last cacheSize read.
+	cached map[string]AuditEntry
+	order  []string // ring of cached ids, oldest at next
+	next   int
 }
 
+// cacheSize bounds the entries kept in memory (a few MB).
+const cacheSize = 20_000
+
 // bucketSize bounds a day bucket (about 18 KB of ids): a full one rolls to
-// the next number.
+// the next number (see add).
 var bucketSize = 500
 
 // NewMongoAuditLog uses db's audit_log and audit_index collections.
 func NewMongoAuditLog(db *mongo.Database) *MongoAuditLog {
-	return &MongoAuditLog{coll: mongox.C(db, "audit_log"), index: mongox.C(db, "audit_index"), seen: map[string]int{}}
+	return &MongoAuditLog{coll: mongox.C(db, "audit_log"), index: mongox.C(db, "audit_index"), seen: map[string]int{},
+		cached: map[string]AuditEntry{}}
 }
 
 // backfillMark records that the entries written before the buckets existed are in them.
@@ -142,8 +152,13 @@ func auditKeys(operatorID string) []string {
 	return []string{"all", "op:" + operatorID}
 }
 
-// add puts ids (at most bucketSize) into key's bucket of day, rolling to the
-// next bucket when the current one has no room.
+// add puts ids (at most bucketSize) into key's current bucket of day; a
+// bucket that reaches bucketSize sends the next ids to the next bucket. The
+// write filters on _id alone, the only filter FerretDB serves by an index
+// (a filter on the bucket's count too made it read every bucket). So a
+// writer of another replica still sending to a bucket that just filled adds
+// its ids there once more before it rolls: a bucket holds a few ids more
+// than bucketSize at most (twice as many after a Reindex's chunk).
 func (l *MongoAuditLog) add(ctx context.Context, key, day string, ids []string) error {
 	year := day[:4]
 	k, err := l.currentBucket(ctx, key, day)
@@ -153,37 +168,25 @@ func (l *MongoAuditLog) add(ctx context.Context, key, day string, ids []string) 
 	if err := l.register(ctx, "y:"+key+":"+year, "y:"+key, "years", year); err != nil {
 		return err
 	}
-	for retries := 0; ; {
-		name := day + ":" + strconv.Itoa(k)
-		if err := l.register(ctx, "d:"+key+":"+name, "d:"+key+":"+year, "buckets", name); err != nil {
-			return err
-		}
-		id := "b:" + key + ":" + name
-		_, err := l.index.UpdateOne(ctx, bson.D{{Key: "_id", Value: id}, {Key: "n", Value: bson.D{{Key: "$lte", Value: bucketSize - len(ids)}}}},
-			bson.D{{Key: "$push", Value: bson.D{{Key: "ids", Value: bson.D{{Key: "$each", Value: ids}}}}},
-				{Key: "$inc", Value: bson.D{{Key: "n", Value: len(ids)}}}},
-			options.UpdateOne().SetUpsert(true))
-		if err == nil {
-			l.remember("k:"+key+":"+day, k)
-			return nil
-		}
-		if !mongox.IsDuplicateKey(err) {
-			return err
-		}
-		// The bucket exists and did not match: full, or (on MongoDB) created
-		// by a concurrent upsert an instant ago; look before rolling.
-		var b struct {
-			N int `bson:"n"`
-		}
-		if err := l.index.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&b); err != nil && !errors.Is(err, mongo.ErrNoDocuments) {
-			return err
-		}
-		if b.N+len(ids) <= bucketSize && retries < 3 {
-			retries++
-			continue
-		}
+	name := day + ":" + strconv.Itoa(k)
+	if err := l.register(ctx, "d:"+key+":"+name, "d:"+key+":"+year, "buckets", name); err != nil {
+		return err
+	}
+	var b struct {
+		N int `bson:"n"`
+	}
+	err = l.index.FindOneAndUpdate(ctx, bson.D{{Key: "_id", Value: "b:" + key + ":" + name}},
+		bson.D{{Key: "$push", Value: bson.D{{Key: "ids", Value: bson.D{{Key: "$each", Value: ids}}}}},
+			{Key: "$inc", Value: bson.D{{Key: "n", Value: len(ids)}}}},
+		options.FindOneAndUpdate().SetUpsert(true).SetReturnDocument(options.After)).Decode(&b) // FerretDB: no projection here
+	if err != nil {
+		return err
+	}
+	if b.N >= bucketSize {
 		k++
 	}
+	l.remember("k:"+key+":"+day, k)
+	return nil
 }
 
 // register adds value to the field array of the parent document once per
@@ -296,13 +299,12 @@ func (l *MongoAuditLog) List(ctx context.Context, f AuditFilter) ([]AuditEntry, 
 				return nil, err
 			}
 			for _, id := range ids {
-				var e AuditEntry
-				err := l.coll.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&e)
-				if errors.Is(err, mongo.ErrNoDocuments) {
-					continue // named before it was stored: being written, or its writer crashed
-				}
+				e, ok, err := l.entry(ctx, id)
 				if err != nil {
 					return nil, err
+				}
+				if !ok {
+					continue // named before it was stored: being written, or its writer crashed
 				}
 				out = append(out, e)
 				if len(out) == f.Limit {
@@ -312,6 +314,36 @@ func (l *MongoAuditLog) List(ctx context.Context, f AuditFilter) ([]AuditEntry, 
 		}
 	}
 	return out, nil
+}
+
+// entry reads one entry by _id, from memory when it was read before.
+func (l *MongoAuditLog) entry(ctx context.Context, id string) (AuditEntry, bool, error) {
+	l.mu.Lock()
+	e, ok := l.cached[id]
+	l.mu.Unlock()
+	if ok {
+		return e, true, nil
+	}
+	err := l.coll.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&e)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return e, false, nil // not cached: it may be stored yet
+	}
+	if err != nil {
+		return e, false, err
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if _, dup := l.cached[id]; !dup {
+		if len(l.order) < cacheSize {
+			l.order = append(l.order, id)
+		} else {
+			delete(l.cached, l.order[l.next])
+			l.order[l.next] = id
+			l.next = (l.next + 1) % cacheSize
+		}
+		l.cached[id] = e
+	}
+	return e, true, nil
 }
 
 // dayIDs reads a day's buckets and returns their ids in [lo, hi) ("" is

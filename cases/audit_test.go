@@ -264,6 +264,19 @@ func TestAuditLogPageReadsByIDOnly(t *testing.T) {
 		if limit := 1 + 1 + buckets + 50; len(filters) > limit {
 			t.Errorf("%+v: %d finds, want at most %d", c.f, len(filters), limit)
 		}
+		// Again: the entries come from memory, only the index is read.
+		rec.mu.Lock()
+		rec.filters = nil
+		rec.mu.Unlock()
+		if again, err := l.List(ctx, c.f); err != nil || !slices.EqualFunc(again, got, func(a, b AuditEntry) bool { return a.ID == b.ID }) {
+			t.Fatalf("%+v: the page again differs (%v)", c.f, err)
+		}
+		rec.mu.Lock()
+		filters = append(filters, rec.filters...)
+		if n := len(rec.filters); n > 1+1+buckets || n == 0 {
+			t.Errorf("%+v: the page again: %d finds, want the index's alone", c.f, n)
+		}
+		rec.mu.Unlock()
 		for _, f := range filters {
 			_, doc, _ := strings.Cut(f, " ")
 			var d bson.D

@@ -48,16 +48,16 @@ func BenchmarkMoneyAndAdminPages(b *testing.B) {
 			session = c.Value
 		}
 	}
-	// The audit page is measured by a few views one after another: its
-	// store's query scans and sorts the whole log on the embedded store
-	// (about a second at 10,000 entries), so a full round would take minutes.
+	// A page measured serially is measured by a few views one after another
+	// (the audit page was, while its store scanned and sorted the whole log:
+	// about a second at 10,000 entries; it reads by _id since).
 	pages := []struct {
 		name, path string
 		serial     bool
 	}{
 		{"money", "/console/money", false},
 		{"reminders", "/console/reminders", false},
-		{"audit", "/console/audit?operator=hotline98", true},
+		{"audit", "/console/audit?operator=hotline98", false},
 		{"halls", "/console/admin/halls?hall=fz-gl", false},
 		{"calendar", "/console/admin/calendar", false},
 	}
