@@ -125,9 +125,16 @@ func (a *App) buildHTTP() (*fiber.App, error) {
 	api.Get("/home", append(signedIn(identity.RoleCitizen, identity.RoleBusiness), conditional(cachePrivate), hm.Get)...)
 
 	cat := &handlers.Catalog{Svc: a.catalog}
-	// Ready answers in memory (respcache.go): the catalog for at most as long
-	// as the province's copy is fresh (a stale one is never kept).
-	catalogRoute := cachedRoute{scope: func(*fiber.Ctx) string { return "catalog" }, ttl: min(cfg.ProvinceCacheFresh, 30*time.Second)}
+	// Ready answers in memory (respcache.go): the catalog for a tenth of the
+	// time the province's copy stays fresh, at most 30 s (an entry is kept
+	// from when it was served, not fetched: it must not outlive that copy's
+	// freshness by much); none when that is under a second. A stale answer
+	// is never kept.
+	catalogTTL := min(cfg.ProvinceCacheFresh/10, 30*time.Second)
+	if cfg.ProvinceCacheFresh < time.Second {
+		catalogTTL = 0
+	}
+	catalogRoute := cachedRoute{scope: func(*fiber.Ctx) string { return "catalog" }, ttl: catalogTTL}
 	guideRoute := catalogRoute
 	guideRoute.etag = true
 	api.Get("/items", a.resp.wrap(catalogRoute, cat.Search))
