@@ -17,7 +17,14 @@ import (
 // chart draws the rising-concurrency rows: requests per second (left) and
 // p99 latency (right) against connections, both axes logarithmic, one line
 // per request kind and its baseline.
-func chart(path, title string, rows []*row) error {
+func chart(path, title string, rows []*row) (err error) {
+	// gonum panics on an axis a log scale cannot draw: a chart is not
+	// worth the run's report.
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("chart: %v", r)
+		}
+	}()
 	series := map[string]plotter.XYs{}
 	p99 := map[string]plotter.XYs{}
 	var names []string
@@ -34,7 +41,9 @@ func chart(path, title string, rows []*row) error {
 				names = append(names, side.name)
 			}
 			series[side.name] = append(series[side.name], plotter.XY{X: float64(r.Conns), Y: side.rps})
-			p99[side.name] = append(p99[side.name], plotter.XY{X: float64(r.Conns), Y: max(side.p99, 0.01)})
+			if side.p99 > 0 {
+				p99[side.name] = append(p99[side.name], plotter.XY{X: float64(r.Conns), Y: side.p99})
+			}
 			levels[r.Conns] = true
 		}
 	}
@@ -58,9 +67,22 @@ func chart(path, title string, rows []*row) error {
 		p.X.Scale, p.Y.Scale = plot.LogScale{}, plot.LogScale{}
 		p.X.Tick.Marker, p.Y.Tick.Marker = ticks, plot.LogTicks{Prec: -1}
 		p.Legend.Top = true
+		// Explicit ranges: a single level or value would give the log
+		// scale an axis reaching 0.
+		p.X.Min, p.X.Max = float64(ls[0])/1.5, float64(ls[len(ls)-1])*1.5
+		lo, hi := 0.0, 0.0
 		var args []any
 		for _, n := range names {
 			xy := data[n]
+			if len(xy) == 0 {
+				continue
+			}
+			for _, v := range xy {
+				if lo == 0 || v.Y < lo {
+					lo = v.Y
+				}
+				hi = max(hi, v.Y)
+			}
 			sort.Slice(xy, func(i, j int) bool { return xy[i].X < xy[j].X })
 			args = append(args, n, xy)
 		}
@@ -69,7 +91,7 @@ func chart(path, title string, rows []*row) error {
 		}
 		// Headroom above the highest line (a decade on the log axis), so
 		// the legend covers none of them.
-		p.Y.Max *= 12
+		p.Y.Min, p.Y.Max = lo/2, hi*12
 		return p, nil
 	}
 	left, err := mk(title+": throughput", "requests per second", series)

@@ -176,3 +176,15 @@ func TestCPUTicks(t *testing.T) {
 		t.Fatalf("%d then %d: %v", a, b, err)
 	}
 }
+
+func TestChartOneLevel(t *testing.T) {
+	// One level and a zero rate (every booking timed out) drew a log axis
+	// reaching 0, and gonum panicked.
+	rows := []*row{
+		{Name: "GET /api/v1/items/{code}", Conns: 1, Base: "bare", RPS: 86, P99: 126, BaseRPS: 8000, BaseRuns: []sample{{P99: 1}}},
+		{Name: "POST /api/v1/bookings", Conns: 1, Base: "raw guarded update", RPS: 0, P99: 30091, BaseRPS: 300, BaseRuns: []sample{{P99: 9}}},
+	}
+	if err := chart(t.TempDir()+"/c.png", "t", rows); err != nil {
+		t.Fatal(err)
+	}
+}
