@@ -543,17 +543,8 @@ func (s *Service) Reschedule(ctx context.Context, userID, id string, newStart ti
 	oldStart := cur.SlotStart
 	counter := SlotCounter{ID: SlotCounterID(cur.HallID, cur.ItemCode, slot.Start), HallID: cur.HallID,
 		ItemCode: cur.ItemCode, Start: slot.Start, End: slot.End, Capacity: capacity}
-	ok, err := s.store.TakeSlot(ctx, counter, now)
-	if err != nil {
+	if err := s.takeRescheduleSlot(ctx, counter, cur, now); err != nil {
 		return nil, err
-	}
-	if !ok {
-		// A concurrent change of this booking (a second tap) may hold the
-		// place it wanted: say the booking changed rather than "full".
-		if again, gerr := s.store.Booking(ctx, id); gerr == nil && again.Version != cur.Version {
-			return nil, ErrStateConflict.WithMessage("预约已被修改，请刷新后重试")
-		}
-		return nil, ErrSlotFull
 	}
 	b, err := s.update(ctx, id, func(b *Booking) error {
 		if b.Status != StatusConfirmed {
@@ -797,5 +788,44 @@ func (s *Service) update(ctx context.Context, id string, change func(b *Booking)
 func (s *Service) invalidate(ctx context.Context, hallID string) {
 	if s.cache != nil {
 		s.cache.Invalidate(ctx, hallID)
+	}
+}
+
+// rescheduleFullRetries bounds how often a reschedule that found the new
+// slot full looks again while places may be held in flight.
+const rescheduleFullRetries = 6
+
+// takeRescheduleSlot takes a place in the new slot for cur. A full slot may
+// be full only of places held in flight by concurrent taps of this same
+// reschedule (each takes a place before it moves the booking, and gives it
+// back when it loses): so a refusal looks again, briefly, and answers that
+// the booking changed once one of them moved it, ErrSlotFull only when the
+// slot stays full and the booking unchanged.
+func (s *Service) takeRescheduleSlot(ctx context.Context, counter SlotCounter, cur *Booking, now time.Time) error {
+	wait := 5 * time.Millisecond
+	for attempt := 0; ; attempt++ {
+		ok, err := s.store.TakeSlot(ctx, counter, now)
+		if err != nil {
+			return err
+		}
+		if ok {
+			return nil
+		}
+		again, err := s.store.Booking(ctx, cur.ID)
+		if err != nil {
+			return err
+		}
+		if again.Version != cur.Version {
+			return ErrStateConflict.WithMessage("预约已被修改，请刷新后重试")
+		}
+		if attempt == rescheduleFullRetries {
+			return ErrSlotFull
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
+		wait *= 2
 	}
 }
