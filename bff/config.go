@@ -149,6 +149,9 @@ type Config struct {
 	SandboxClock func() time.Time
 	// SandboxRetryDelays shortens the fakes' notify and push retries (tests).
 	SandboxRetryDelays []time.Duration
+	// RefreshReuseGrace overrides identity's grace for a concurrent copy of
+	// a refresh (tests; 0 = identity's default, negative = none).
+	RefreshReuseGrace time.Duration
 	// ProvinceOutageRetry is the delay between submission attempts while the
 	// province is unreachable (tests; nil = 5-30 s, jittered).
 	ProvinceOutageRetry func() time.Duration

@@ -59,7 +59,7 @@ func (a *App) buildServices(ctx context.Context, sec secrets) error {
 	a.closers = append(a.closers, pc.Close)
 	a.catalog = catalog.NewService(pc)
 
-	a.identity = identity.NewService(identity.Defaults(), identity.Deps{
+	a.identity = identity.NewService(a.identityRules(), identity.Deps{
 		Users: users, Sessions: store, Codes: store, Staff: store, Tokens: tokens,
 		Logins: store, Merges: store, Claims: store, WeChatPhone: wechatPhone{mp: mp},
 		WeChat:      wechatLogin{mp: mp},
@@ -164,4 +164,17 @@ func (s smsCodeSender) SendLoginCode(ctx context.Context, phone, code string) er
 		return identity.ErrSMSTooFrequent.WithCause(err)
 	}
 	return identity.ErrSMSUnavailable.WithCause(err)
+}
+
+// identityRules are identity's documented rules, with the tests' override
+// of the refresh-reuse grace.
+func (a *App) identityRules() identity.Config {
+	rules := identity.Defaults()
+	switch {
+	case a.cfg.RefreshReuseGrace < 0:
+		rules.RefreshReuseGrace = 0
+	case a.cfg.RefreshReuseGrace > 0:
+		rules.RefreshReuseGrace = a.cfg.RefreshReuseGrace
+	}
+	return rules
 }

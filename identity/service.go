@@ -18,6 +18,11 @@ type Config struct {
 	SMSDailyLimit      int           // sends per phone per Asia/Shanghai day
 	StaffLockThreshold int           // wrong passwords before a lockout
 	StaffLockFor       time.Duration // lockout duration
+	// RefreshReuseGrace: a spent refresh token presented again this soon
+	// after its use is a concurrent copy of the same refresh (a double tap,
+	// a retry after a lost answer), refused without ending the session; a
+	// later replay is taken as theft and revokes the whole family. 0 = none.
+	RefreshReuseGrace time.Duration
 }
 
 // Defaults are the rules the issue asks for.
@@ -31,6 +36,7 @@ func Defaults() Config {
 		SMSDailyLimit:      10,
 		StaffLockThreshold: 5,
 		StaffLockFor:       15 * time.Minute,
+		RefreshReuseGrace:  10 * time.Second,
 	}
 }
 
@@ -265,7 +271,7 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string) (*Session, e
 	now := s.clock()
 	t, err := s.sessions.UseRefresh(ctx, hashToken(refreshToken), now)
 	if err != nil {
-		if errors.Is(err, ErrRefreshReused) && t != nil {
+		if errors.Is(err, ErrRefreshReused) && t != nil && !s.concurrentCopy(t, now) {
 			if rerr := s.revokeFamily(ctx, t.FamilyID, "refresh_token_reused"); rerr != nil {
 				return nil, rerr
 			}
@@ -289,6 +295,12 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string) (*Session, e
 		return nil, err
 	}
 	return s.issue(ctx, u, fam)
+}
+
+// concurrentCopy reports whether a spent token came back within the grace
+// of its use (see Config.RefreshReuseGrace).
+func (s *Service) concurrentCopy(t *RefreshToken, now time.Time) bool {
+	return t.UsedAt != nil && now.Sub(*t.UsedAt) < s.cfg.RefreshReuseGrace
 }
 
 // Logout ends the caller's session: its refresh tokens stop working at once

@@ -318,7 +318,15 @@ func TestRefreshRotationAndReuse(t *testing.T) {
 	if s2.RefreshToken == s1.RefreshToken {
 		t.Fatal("refresh did not rotate the token")
 	}
-	// Replaying the spent token revokes the family: the new token dies too.
+	// A copy of the same refresh arriving just after it (a double tap) is
+	// refused and ends nothing.
+	_, err = h.svc.Refresh(ctx, s1.RefreshToken)
+	wantCode(t, err, identity.ErrRefreshReused)
+	if _, err := h.svc.Authenticate(ctx, s2.AccessToken); err != nil {
+		t.Fatalf("a concurrent copy ended the session: %v", err)
+	}
+	// Replaying the spent token later revokes the family: the new token dies too.
+	h.clock.add(identity.Defaults().RefreshReuseGrace)
 	_, err = h.svc.Refresh(ctx, s1.RefreshToken)
 	wantCode(t, err, identity.ErrRefreshReused)
 	_, err = h.svc.Refresh(ctx, s2.RefreshToken)
