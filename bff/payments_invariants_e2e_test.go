@@ -2,6 +2,8 @@ package bff_test
 
 import (
 	"context"
+	"maps"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -98,7 +100,10 @@ func TestPaymentTotalsDriftIsRepaired(t *testing.T) {
 	if got := s.paymentTotalsCheck(admin, "?repair=false"); len(got) != 2 || got[refunded] || got[unsettled] {
 		t.Fatalf("report only: %v", got)
 	}
-	if got := s.paymentTotalsCheck(admin, ""); len(got) != 2 || !got[refunded] || !got[unsettled] {
+	// The repair run repairs what it finds. zwfw's own background work (the
+	// paid order's follow-ups) may have put one of them right first: then
+	// the run does not report it, and the states below show both right.
+	if got := s.paymentTotalsCheck(admin, ""); len(got) == 0 || len(got) > 2 || slices.Contains(slices.Collect(maps.Values(got)), false) {
 		t.Fatalf("repair: %v", got)
 	}
 	if d := s.payment(me.Access, refunded); d["status"] != "partially_refunded" || d["refunded_fen"].(float64) != 400 ||
