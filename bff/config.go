@@ -149,6 +149,9 @@ type Config struct {
 	SandboxClock func() time.Time
 	// SandboxRetryDelays shortens the fakes' notify and push retries (tests).
 	SandboxRetryDelays []time.Duration
+	// HomeBudget, when set, is every home-screen source's time budget
+	// (tests that compare two screens; 0 = home.DefaultBudgets).
+	HomeBudget time.Duration
 	// RefreshReuseGrace overrides identity's grace for a concurrent copy of
 	// a refresh (tests; 0 = identity's default, negative = none).
 	RefreshReuseGrace time.Duration

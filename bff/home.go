@@ -40,7 +40,15 @@ func (a *App) buildViews() {
 		Cases: a.cases, Bookings: a.booking, Payments: a.payments, Shipments: a.logistics, Reminders: a.notify,
 		Calendar: a.calendar.Times(),
 	})
+	var rules home.Rules
+	if a.cfg.HomeBudget > 0 {
+		rules.Budgets = map[home.Source]time.Duration{}
+		for src := range home.DefaultBudgets {
+			rules.Budgets[src] = a.cfg.HomeBudget
+		}
+	}
 	a.home = home.New(home.Deps{
+		Rules: rules,
 		Index: home.NewMongoIndexStore(a.db),
 		Cases: a.cases, Bookings: a.booking, Payments: a.payments, Shipments: a.logistics, Messages: a.notify,
 		Licenses: heldLicenses{a.identity}, Catalog: a.catalog, Names: displayNames{a}, Calendar: a.calendar.Times(),
