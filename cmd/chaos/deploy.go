@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"net/http"
@@ -13,6 +12,8 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"zwfw/platform/childproc"
 )
 
 // Staff account created with zwfw -create-staff before the first start.
@@ -29,13 +30,13 @@ const (
 type deployment struct {
 	name     string // the scenario's, for progress lines
 	dir, bin string
-	sandbox  *proc
+	sandbox  *childproc.Proc
 	sbURL    string
 	redis    *redisServer
 	env      []string
 	addr     string
 	base     string // http://addr
-	zwfw     *proc
+	zwfw     *childproc.Proc
 	starts   int
 	storeURI string          // the embedded FerretDB of the running zwfw (from its banner)
 	store    *mongo.Database // read-only use: the suite counts, never writes
@@ -78,18 +79,6 @@ func zwfwSettings(addr, dataDir, redisURL, envFile string) []string {
 // loginLimit is ZWFW_RATE_LOGIN_PER_IP: logins a minute from one address.
 const loginLimit = 8
 
-// baseEnv is what every child inherits: a clean environment, so a
-// MONGODB_URI or REDIS_URL of the developer's shell cannot leak in.
-func baseEnv() []string {
-	var env []string
-	for _, k := range []string{"PATH", "HOME", "TMPDIR", "LANG"} {
-		if v, ok := os.LookupEnv(k); ok {
-			env = append(env, k+"="+v)
-		}
-	}
-	return env
-}
-
 func newDeployment(ctx context.Context, name, bin, dir string) (*deployment, error) {
 	d := &deployment{name: name, dir: dir, bin: bin, http: &http.Client{Timeout: 30 * time.Second,
 		Transport: &http.Transport{MaxIdleConnsPerHost: 64, MaxConnsPerHost: 128}}}
@@ -101,12 +90,12 @@ func newDeployment(ctx context.Context, name, bin, dir string) (*deployment, err
 	}()
 	var err error
 	sbDir := filepath.Join(dir, "sandbox")
-	d.sandbox, err = startProc("sandbox", filepath.Join(dir, "sandbox.log"), filepath.Join(bin, "sandbox"), baseEnv(),
+	d.sandbox, err = childproc.Start("sandbox", filepath.Join(dir, "sandbox.log"), filepath.Join(bin, "sandbox"), childproc.BaseEnv(),
 		"-addr", "127.0.0.1:0", "-out", sbDir, "-sms-flow-control=false")
 	if err != nil {
 		return nil, err
 	}
-	if d.sbURL, err = waitBannerLine(ctx, d.sandbox, "  URL     ", 30*time.Second); err != nil {
+	if d.sbURL, err = d.sandbox.WaitLine(ctx, "  URL     ", 30*time.Second); err != nil {
 		return nil, err
 	}
 	d.sbURL = strings.Fields(d.sbURL)[0]
@@ -117,13 +106,13 @@ func newDeployment(ctx context.Context, name, bin, dir string) (*deployment, err
 	if d.redis, err = startRedis(dir); err != nil {
 		return nil, err
 	}
-	port, err := freePort()
+	port, err := childproc.FreePort()
 	if err != nil {
 		return nil, err
 	}
 	d.addr = fmt.Sprintf("127.0.0.1:%d", port)
 	d.base = "http://" + d.addr
-	d.env = append(baseEnv(), zwfwSettings(d.addr, filepath.Join(dir, "data"), d.redis.url(), envFile)...)
+	d.env = append(childproc.BaseEnv(), zwfwSettings(d.addr, filepath.Join(dir, "data"), d.redis.url(), envFile)...)
 
 	// The first admin of a production database, as an operator makes it.
 	staff := exec.CommandContext(ctx, filepath.Join(bin, "zwfw"), "-create-staff", adminUser, "-staff-roles", "admin,staff")
@@ -142,30 +131,11 @@ func newDeployment(ctx context.Context, name, bin, dir string) (*deployment, err
 	return d, nil
 }
 
-// waitBannerLine waits for a line starting with prefix in p's output and
-// returns the rest of it.
-func waitBannerLine(ctx context.Context, p *proc, prefix string, limit time.Duration) (string, error) {
-	deadline := time.Now().Add(limit)
-	for {
-		sc := bufio.NewScanner(strings.NewReader(p.output()))
-		sc.Buffer(make([]byte, 1<<20), 1<<20)
-		for sc.Scan() {
-			if rest, ok := strings.CutPrefix(sc.Text(), prefix); ok {
-				return rest, nil
-			}
-		}
-		if p.exited() || time.Now().After(deadline) || ctx.Err() != nil {
-			return "", fmt.Errorf("%s printed no %q line:\n%s", p.name, strings.TrimSpace(prefix), p.tail(3000))
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
 // start runs zwfw and waits until /readyz answers 200, then connects to its
 // embedded store for counting.
 func (d *deployment) start(ctx context.Context) error {
 	d.starts++
-	p, err := startProc("zwfw", filepath.Join(d.dir, fmt.Sprintf("zwfw-%d.log", d.starts)), filepath.Join(d.bin, "zwfw"), d.env)
+	p, err := childproc.Start("zwfw", filepath.Join(d.dir, fmt.Sprintf("zwfw-%d.log", d.starts)), filepath.Join(d.bin, "zwfw"), d.env)
 	if err != nil {
 		return err
 	}
@@ -173,12 +143,12 @@ func (d *deployment) start(ctx context.Context) error {
 	if err := d.waitReady(ctx, 90*time.Second); err != nil {
 		return err
 	}
-	line, err := waitBannerLine(ctx, p, "  MongoDB      embedded FerretDB (SQLite) at ", 5*time.Second)
+	line, err := p.WaitLine(ctx, "  MongoDB      embedded FerretDB (SQLite) at ", 5*time.Second)
 	if err != nil {
 		return err
 	}
-	if !strings.Contains(p.output(), "Mode         production") {
-		return fmt.Errorf("zwfw is not in production mode:\n%s", p.tail(3000))
+	if !strings.Contains(p.Output(), "Mode         production") {
+		return fmt.Errorf("zwfw is not in production mode:\n%s", p.Tail(3000))
 	}
 	d.storeURI = strings.Fields(line)[0]
 	return d.connectStore(ctx)
@@ -195,8 +165,8 @@ func (d *deployment) waitReady(ctx context.Context, limit time.Duration) error {
 				return nil
 			}
 		}
-		if d.zwfw.exited() || time.Now().After(deadline) || ctx.Err() != nil {
-			return fmt.Errorf("zwfw did not become ready (%v):\n%s", err, d.zwfw.tail(4000))
+		if d.zwfw.Exited() || time.Now().After(deadline) || ctx.Err() != nil {
+			return fmt.Errorf("zwfw did not become ready (%v):\n%s", err, d.zwfw.Tail(4000))
 		}
 		time.Sleep(25 * time.Millisecond)
 	}
@@ -223,22 +193,22 @@ func (d *deployment) disconnectStore() {
 // back, nothing buffered is written.
 func (d *deployment) crash() {
 	d.disconnectStore()
-	d.zwfw.kill9()
+	d.zwfw.Kill9()
 }
 
 // stop shuts zwfw down in order (SIGTERM).
 func (d *deployment) stop() {
 	d.disconnectStore()
-	d.zwfw.stop(30 * time.Second)
+	d.zwfw.Stop(30 * time.Second)
 }
 
 func (d *deployment) close() {
 	d.disconnectStore()
 	if d.zwfw != nil {
-		d.zwfw.stop(30 * time.Second)
+		d.zwfw.Stop(30 * time.Second)
 	}
 	if d.sandbox != nil {
-		d.sandbox.stop(10 * time.Second)
+		d.sandbox.Stop(10 * time.Second)
 	}
 	if d.redis != nil && d.redis.p != nil {
 		d.redis.kill()
@@ -248,9 +218,9 @@ func (d *deployment) close() {
 // logs are the tails of the processes' logs, for a failed scenario.
 func (d *deployment) logs() string {
 	var b strings.Builder
-	for _, p := range []*proc{d.zwfw, d.sandbox} {
+	for _, p := range []*childproc.Proc{d.zwfw, d.sandbox} {
 		if p != nil {
-			fmt.Fprintf(&b, "--- %s (%s), tail:\n%s\n", p.name, p.log, p.tail(3000))
+			fmt.Fprintf(&b, "--- %s (%s), tail:\n%s\n", p.Name, p.Log, p.Tail(3000))
 		}
 	}
 	return b.String()

@@ -32,6 +32,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"zwfw/platform/childproc"
 )
 
 // spec is a scenario of the suite: each runs on a fresh deployment and
@@ -70,7 +72,7 @@ func run() int {
 	defer stop()
 	ctx, cancel := context.WithTimeout(ctx, *limit)
 	defer cancel()
-	defer killChildren()
+	defer childproc.StopAll(0)
 
 	work, err := os.MkdirTemp("", "zwfw-chaos-")
 	if err != nil {

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"zwfw/platform/childproc"
 )
 
 // redisServer is a real redis-server process on a loopback port that a
@@ -17,7 +19,7 @@ import (
 type redisServer struct {
 	bin, dir string
 	port     int
-	p        *proc
+	p        *childproc.Proc
 }
 
 // quietRedis drops go-redis's own log lines: the suite dials servers it
@@ -44,7 +46,7 @@ func startRedis(dir string) (*redisServer, error) {
 	}
 	r := &redisServer{bin: bin, dir: dir}
 	for attempt := 0; ; attempt++ {
-		if r.port, err = freePort(); err != nil {
+		if r.port, err = childproc.FreePort(); err != nil {
 			return nil, err
 		}
 		if err = r.start(); err == nil {
@@ -60,13 +62,13 @@ func (r *redisServer) url() string  { return "redis://" + r.addr() + "/0" }
 func (r *redisServer) addr() string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(r.port)) }
 
 // kill is a crash: SIGKILL; nothing is persisted, so it comes back empty.
-func (r *redisServer) kill() { r.p.kill9() }
+func (r *redisServer) kill() { r.p.Kill9() }
 
 // restart starts it again on the same port.
 func (r *redisServer) restart() error { return r.start() }
 
 func (r *redisServer) start() error {
-	p, err := startProc("redis-server", filepath.Join(r.dir, "redis.log"), r.bin, nil,
+	p, err := childproc.Start("redis-server", filepath.Join(r.dir, "redis.log"), r.bin, nil,
 		"--port", strconv.Itoa(r.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
 		"--dir", r.dir, "--daemonize", "no")
 	if err != nil {
@@ -83,20 +85,10 @@ func (r *redisServer) start() error {
 			r.p = p
 			return nil
 		}
-		if time.Now().After(deadline) || p.exited() {
-			p.kill9()
-			return fmt.Errorf("redis-server on port %d did not answer: %v\n%s", r.port, err, p.tail(2000))
+		if time.Now().After(deadline) || p.Exited() {
+			p.Kill9()
+			return fmt.Errorf("redis-server on port %d did not answer: %v\n%s", r.port, err, p.Tail(2000))
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-}
-
-// freePort asks the kernel for a free loopback port.
-func freePort() (int, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port, nil
 }

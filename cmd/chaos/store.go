@@ -167,7 +167,7 @@ type refundRow struct {
 // openDeadStore opens the data directory of a zwfw that was killed, with
 // an embedded FerretDB of the suite's own, to see what the crash left.
 func (d *deployment) openDeadStore(ctx context.Context, fn func(db *mongo.Database) error) error {
-	if !d.zwfw.exited() {
+	if !d.zwfw.Exited() {
 		return fmt.Errorf("zwfw is running: its store has one server")
 	}
 	emb, err := mongox.StartEmbedded(filepath.Join(d.dir, "data", "mongodb"), "127.0.0.1:0",

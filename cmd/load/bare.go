@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+
+	"zwfw/platform/childproc"
 )
 
 // The baseline of every read is a bare Fiber v2 JSON handler: the same
@@ -33,7 +35,7 @@ func serveBare(addr string) error {
 
 // bareServer is the running baseline.
 type bareServer struct {
-	p   *proc
+	p   *childproc.Proc
 	url string // http://addr/hello
 }
 
@@ -42,13 +44,13 @@ func startBare(ctx context.Context, dir string) (*bareServer, error) {
 	if err != nil {
 		return nil, err
 	}
-	p, err := startProc("bare", filepath.Join(dir, "bare.log"), self, baseEnv(), "-serve-bare", "127.0.0.1:0")
+	p, err := startProc("bare", filepath.Join(dir, "bare.log"), self, childproc.BaseEnv(), "-serve-bare", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
 	}
-	line, err := p.waitLine(ctx, "bare listening on ", 20*time.Second)
+	line, err := p.WaitLine(ctx, "bare listening on ", 20*time.Second)
 	if err != nil {
-		p.stop(time.Second)
+		p.Stop(time.Second)
 		return nil, err
 	}
 	return &bareServer{p: p, url: "http://" + strings.TrimSpace(line) + "/hello"}, nil

@@ -33,6 +33,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"zwfw/platform/childproc"
 )
 
 // plan is how much a run seeds and sends.
@@ -180,7 +182,7 @@ func run() int {
 	defer stop()
 	ctx, cancel := context.WithTimeout(ctx, *limit)
 	defer cancel()
-	defer killChildren()
+	defer childproc.StopAll(5 * time.Second)
 
 	h.loadStart = loadAverage()
 	kind := "full"
@@ -225,7 +227,7 @@ func (h *harness) runAll(ctx context.Context, modes []string, bin string, extra 
 	if h.bare, err = startBare(ctx, h.out); err != nil {
 		return err
 	}
-	defer h.bare.p.stop(5 * time.Second)
+	defer h.bare.p.Stop(5 * time.Second)
 	dataDir := filepath.Join(h.out, "data")
 	if err := os.RemoveAll(dataDir); err != nil { // a fresh store for every run
 		return err
@@ -248,7 +250,7 @@ func (h *harness) runAll(ctx context.Context, modes []string, bin string, extra 
 			r, err := startRedis(h.out)
 			switch {
 			case err == nil:
-				defer r.p.stop(5 * time.Second)
+				defer r.p.Stop(5 * time.Second)
 				redisURL = r.url()
 			case pingRedis("127.0.0.1:6379") == nil:
 				h.note("redis: %v; using the Redis on 127.0.0.1:6379 under the key prefix %s", err, h.redisPrefix())

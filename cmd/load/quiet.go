@@ -41,7 +41,7 @@ func cpuTicks(pid int) (int64, error) {
 // waitQuiet waits until zwfw uses under a fifth of a core over two
 // seconds, at most limit, and reports how busy it was.
 func (h *harness) waitQuiet(ctx context.Context, mode string, limit time.Duration) {
-	pid := h.z.p.cmd.Process.Pid
+	pid := h.z.p.Pid()
 	const window = 2 * time.Second
 	t0 := time.Now()
 	last := 0.0

@@ -15,6 +15,8 @@ import (
 	"github.com/redis/go-redis/v9"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"zwfw/platform/childproc"
 )
 
 // zwfwProc is the real zwfw binary on its embedded default (FerretDB, the
@@ -30,7 +32,7 @@ type zwfwProc struct {
 	debug    string // the pprof listener
 	sandbox  string // the in-process sandbox's URL
 	storeURI string // the embedded FerretDB
-	p        *proc
+	p        *childproc.Proc
 	client   *mongo.Client
 	db       *mongo.Database
 	accounts map[string]string // demo staff: username -> password
@@ -42,7 +44,7 @@ type zwfwProc struct {
 // access log stays at its default (every request), as a deployment runs it
 // unless told otherwise; extra adds or overrides settings (-env).
 func (z *zwfwProc) env(redisURL string, extra []string) []string {
-	env := append(baseEnv(),
+	env := append(childproc.BaseEnv(),
 		"ZWFW_ADDR="+z.addr,
 		"ZWFW_SANDBOX_ADDR="+mustFreeAddr(),
 		"ZWFW_DATA_DIR="+z.dataDir,
@@ -85,13 +87,13 @@ func startZwfw(ctx context.Context, mode, bin, dir, dataDir, redisURL string, ex
 		z.stop()
 		return nil, err
 	}
-	line, err := z.p.waitLine(ctx, "  MongoDB      embedded FerretDB (SQLite) at ", 10*time.Second)
+	line, err := z.p.WaitLine(ctx, "  MongoDB      embedded FerretDB (SQLite) at ", 10*time.Second)
 	if err != nil {
 		z.stop()
 		return nil, err
 	}
 	z.storeURI = strings.TrimSuffix(strings.Fields(line)[0], ",")
-	if line, err = z.p.waitLine(ctx, "  Sandbox      ", 5*time.Second); err != nil {
+	if line, err = z.p.WaitLine(ctx, "  Sandbox      ", 5*time.Second); err != nil {
 		z.stop()
 		return nil, err
 	}
@@ -119,8 +121,8 @@ func (z *zwfwProc) waitReady(ctx context.Context, limit time.Duration) error {
 				return nil
 			}
 		}
-		if z.p.exited() || time.Now().After(deadline) || ctx.Err() != nil {
-			return fmt.Errorf("zwfw (%s) did not become ready (%v):\n%s", z.mode, err, z.p.tail(4000))
+		if z.p.Exited() || time.Now().After(deadline) || ctx.Err() != nil {
+			return fmt.Errorf("zwfw (%s) did not become ready (%v):\n%s", z.mode, err, z.p.Tail(4000))
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -131,7 +133,7 @@ func (z *zwfwProc) stop() {
 		_ = z.client.Disconnect(context.Background())
 		z.client = nil
 	}
-	z.p.stop(60 * time.Second)
+	z.p.Stop(60 * time.Second)
 }
 
 // readDemoAccounts reads the demo staff passwords zwfw wrote at its first start.
@@ -159,7 +161,7 @@ func readDemoAccounts(path string) (map[string]string, error) {
 // the run and killed after it.
 type redisServer struct {
 	port int
-	p    *proc
+	p    *childproc.Proc
 }
 
 func startRedis(dir string) (*redisServer, error) {
@@ -168,7 +170,7 @@ func startRedis(dir string) (*redisServer, error) {
 		return nil, fmt.Errorf("redis-server not on PATH (apt-get install redis-server, or -modes embedded): %w", err)
 	}
 	for attempt := 0; ; attempt++ {
-		port, err := freePort()
+		port, err := childproc.FreePort()
 		if err != nil {
 			return nil, err
 		}
@@ -182,7 +184,7 @@ func startRedis(dir string) (*redisServer, error) {
 		if err = r.ping(); err == nil {
 			return r, nil
 		}
-		p.stop(5 * time.Second)
+		p.Stop(5 * time.Second)
 		if attempt == 4 {
 			return nil, err
 		}
@@ -211,8 +213,8 @@ func (r *redisServer) ping() error {
 		if err == nil {
 			return nil
 		}
-		if time.Now().After(deadline) || r.p.exited() {
-			return fmt.Errorf("redis-server on port %d did not answer: %v\n%s", r.port, err, r.p.tail(2000))
+		if time.Now().After(deadline) || r.p.Exited() {
+			return fmt.Errorf("redis-server on port %d did not answer: %v\n%s", r.port, err, r.p.Tail(2000))
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

@@ -1,9 +1,9 @@
 //go:build !linux
 
-package main
+package childproc
 
 import "os/exec"
 
 // setDeathSignal: only Linux can tie a child's life to its parent's; the
-// harness's own signal handler ends the children elsewhere.
+// parent's own signal handler ends the children (StopAll) elsewhere.
 func setDeathSignal(*exec.Cmd) {}
