@@ -76,7 +76,7 @@ func loadViews() (*views, error) {
 		"datetime": formatDateTime,
 		"date":     func(t time.Time) string { return t.In(workdays.Location).Format("2006-01-02") },
 		"yuan":     func(fen int64) string { return fmt.Sprintf("%d.%02d", fen/100, fen%100) },
-	}).ParseFS(templateFiles, "templates/layout.html")
+	}).ParseFS(templateFiles, "templates/layout.html", "templates/_*.html") // layout and shared parts
 	if err != nil {
 		return nil, err
 	}
@@ -86,7 +86,7 @@ func loadViews() (*views, error) {
 	}
 	for _, n := range names {
 		name := path.Base(n)
-		if name == "layout.html" {
+		if name == "layout.html" || strings.HasPrefix(name, "_") {
 			continue
 		}
 		t, err := template.Must(base.Clone()).ParseFS(templateFiles, n)
