@@ -3,14 +3,10 @@ package console_test
 import (
 	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"net/url"
 	"slices"
 	"testing"
 	"time"
-
-	"github.com/gofiber/fiber/v2"
 
 	"zwfw/bff"
 	"zwfw/cases"
@@ -41,13 +37,7 @@ func BenchmarkMoneyAndAdminPages(b *testing.B) {
 	if p := admin.login("admin98", "Admin-pass-2026"); p.Status != 200 {
 		b.Fatalf("login: %d", p.Status)
 	}
-	base, _ := url.Parse(z.base + "/console/")
-	var session string
-	for _, c := range admin.http.Jar.Cookies(base) {
-		if c.Name == "zwfw_console" {
-			session = c.Value
-		}
-	}
+	session := admin.session(b)
 	// A page measured serially is measured by a few views one after another
 	// (the audit page was, while its store scanned and sorted the whole log:
 	// about a second at 10,000 entries; it reads by _id since).
@@ -70,21 +60,8 @@ func BenchmarkMoneyAndAdminPages(b *testing.B) {
 		firsts[i] = time.Since(t0)
 	}
 
-	bare := fiber.New(fiber.Config{DisableStartupMessage: true})
-	bare.Get("/hello", func(c *fiber.Ctx) error { return c.SendString("<!doctype html><p>ok</p>") })
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	go func() { _ = bare.Listener(ln) }()
-	transport := &http.Transport{MaxIdleConnsPerHost: benchWorkers}
-	b.Cleanup(func() {
-		transport.CloseIdleConnections()
-		_ = bare.ShutdownWithTimeout(2 * time.Second)
-	})
-	client := &http.Client{Transport: transport, Timeout: 10 * time.Second,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	bareURL := "http://" + ln.Addr().String() + "/hello"
+	client, bareHost := bareBench(b)
+	bareURL := "http://" + bareHost + "/hello"
 	load(b, client, bareURL, "", 200) // warm connections and caches
 	for _, p := range pages {
 		if !p.serial {

@@ -3,15 +3,11 @@ package console_test
 import (
 	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"net/url"
 	"slices"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/gofiber/fiber/v2"
 
 	"zwfw/bff"
 	"zwfw/cases"
@@ -53,32 +49,13 @@ func BenchmarkSupervisionPage(b *testing.B) {
 	z.staff("jiancha99", "Supervise-pass-2026", identity.RoleSupervisor)
 	sup := z.browserless()
 	sup.login("jiancha99", "Supervise-pass-2026")
-	base, _ := url.Parse(z.base + "/console/")
-	var session string
-	for _, c := range sup.http.Jar.Cookies(base) {
-		if c.Name == "zwfw_console" {
-			session = c.Value
-		}
-	}
+	session := sup.session(b)
 	if p := sup.get("/console/supervision"); p.Status != 200 || !strings.Contains(p.Body, ">"+fmt.Sprint(board.Total.Red)+"</strong>") {
 		b.Fatalf("supervision page: %d (the seeded red count is not on it)", p.Status)
 	}
 
-	bare := fiber.New(fiber.Config{DisableStartupMessage: true})
-	bare.Get("/hello", func(c *fiber.Ctx) error { return c.SendString("<!doctype html><p>ok</p>") })
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	go func() { _ = bare.Listener(ln) }()
-	transport := &http.Transport{MaxIdleConnsPerHost: benchWorkers}
-	b.Cleanup(func() {
-		transport.CloseIdleConnections()
-		_ = bare.ShutdownWithTimeout(2 * time.Second)
-	})
-	client := &http.Client{Transport: transport, Timeout: 10 * time.Second,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	bareURL, boardURL, listURL := "http://"+ln.Addr().String()+"/hello", z.base+"/console/supervision", z.base+"/console/supervision/cases?state=red"
+	client, bareHost := bareBench(b)
+	bareURL, boardURL, listURL := "http://"+bareHost+"/hello", z.base+"/console/supervision", z.base+"/console/supervision/cases?state=red"
 
 	load(b, client, bareURL, "", 200) // warm connections and caches
 	load(b, client, boardURL, session, 200)

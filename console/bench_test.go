@@ -41,32 +41,13 @@ func BenchmarkHallPage(b *testing.B) {
 	if p := clerk.login("hall99", "Window-pass-2026"); p.Status != 200 {
 		b.Fatalf("login: %d", p.Status)
 	}
-	base, _ := url.Parse(z.base + "/console/")
-	var session string
-	for _, c := range clerk.http.Jar.Cookies(base) {
-		if c.Name == "zwfw_console" {
-			session = c.Value
-		}
-	}
+	session := clerk.session(b)
 	if p := clerk.get("/console/hall"); p.Status != 200 || !strings.Contains(p.Body, "YYBENCH00000399") {
 		b.Fatalf("hall page: %d (the seeded day is not on it)", p.Status)
 	}
 
-	bare := fiber.New(fiber.Config{DisableStartupMessage: true})
-	bare.Get("/hello", func(c *fiber.Ctx) error { return c.SendString("<!doctype html><p>ok</p>") })
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	go func() { _ = bare.Listener(ln) }()
-	transport := &http.Transport{MaxIdleConnsPerHost: benchWorkers}
-	b.Cleanup(func() {
-		transport.CloseIdleConnections()
-		_ = bare.ShutdownWithTimeout(2 * time.Second)
-	})
-	client := &http.Client{Transport: transport, Timeout: 10 * time.Second,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	bareURL, hallURL := "http://"+ln.Addr().String()+"/hello", z.base+"/console/hall"
+	client, bareHost := bareBench(b)
+	bareURL, hallURL := "http://"+bareHost+"/hello", z.base+"/console/hall"
 
 	// A cold page: the day read from the store (on the embedded MongoDB a
 	// scan of every booking), as after the cached day expired.
@@ -171,4 +152,36 @@ func seedBookings(b *testing.B, z *zwfw, item string, day workdays.Date, onDay, 
 			batch = batch[:0]
 		}
 	}
+}
+
+// bareBench starts the bare Fiber handler every console benchmark compares
+// with, and the keep-alive client both are measured through.
+func bareBench(b *testing.B) (*http.Client, string) {
+	bare := fiber.New(fiber.Config{DisableStartupMessage: true})
+	bare.Get("/hello", func(c *fiber.Ctx) error { return c.SendString("<!doctype html><p>ok</p>") })
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	go func() { _ = bare.Listener(ln) }()
+	transport := &http.Transport{MaxIdleConnsPerHost: benchWorkers}
+	b.Cleanup(func() {
+		transport.CloseIdleConnections()
+		_ = bare.ShutdownWithTimeout(2 * time.Second)
+	})
+	client := &http.Client{Transport: transport, Timeout: 10 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	return client, ln.Addr().String()
+}
+
+// session is the console session cookie's value of a signed-in browserless client.
+func (bl *browserless) session(b *testing.B) string {
+	base, _ := url.Parse(bl.z.base + "/console/")
+	for _, c := range bl.http.Jar.Cookies(base) {
+		if c.Name == "zwfw_console" {
+			return c.Value
+		}
+	}
+	b.Fatal("no console session cookie")
+	return ""
 }

@@ -2,15 +2,11 @@ package console_test
 
 import (
 	"fmt"
-	"net"
-	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/gofiber/fiber/v2"
 	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"zwfw/bff"
@@ -35,32 +31,13 @@ func BenchmarkEvaluationPages(b *testing.B) {
 	if p := sup.login("jiancha99", "Jiancha-pass-2026"); p.Status != 200 {
 		b.Fatalf("login: %d", p.Status)
 	}
-	base, _ := url.Parse(z.base + "/console/")
-	var session string
-	for _, c := range sup.http.Jar.Cookies(base) {
-		if c.Name == "zwfw_console" {
-			session = c.Value
-		}
-	}
+	session := sup.session(b)
 	if p := sup.get("/console/evaluations"); p.Status != 200 || !strings.Contains(p.Body, "共 10000 条评价") {
 		b.Fatalf("evaluations page: %d (the seeded counts are not on it)", p.Status)
 	}
 
-	bare := fiber.New(fiber.Config{DisableStartupMessage: true})
-	bare.Get("/hello", func(c *fiber.Ctx) error { return c.SendString("<!doctype html><p>ok</p>") })
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	go func() { _ = bare.Listener(ln) }()
-	transport := &http.Transport{MaxIdleConnsPerHost: benchWorkers}
-	b.Cleanup(func() {
-		transport.CloseIdleConnections()
-		_ = bare.ShutdownWithTimeout(2 * time.Second)
-	})
-	client := &http.Client{Transport: transport, Timeout: 10 * time.Second,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	bareURL := "http://" + ln.Addr().String() + "/hello"
+	client, bareHost := bareBench(b)
+	bareURL := "http://" + bareHost + "/hello"
 	evalURL, rectURL := z.base+"/console/evaluations", z.base+"/console/rectifications/"+rectify.IDOf(firstID)
 
 	load(b, client, bareURL, "", 200) // warm connections and caches
