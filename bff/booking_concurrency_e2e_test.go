@@ -214,15 +214,14 @@ func (s *server) assertBookingCounters(userID, item string, slots ...string) {
 	if u.Active != len(confirmed) {
 		s.t.Fatalf("active count %d, confirmed bookings %d", u.Active, len(confirmed))
 	}
-	var key struct {
-		BookingID string `bson:"booking_id"`
-	}
-	err = db.Collection(booking.KeysCollection).FindOne(ctx, bson.M{"_id": "active:" + userID + ":" + item}).Decode(&key)
+	holder, found, err := booking.NewMongoStore(db).ActiveItemHolder(ctx, userID, item)
 	switch {
-	case len(confirmed) == 0 && err == nil:
-		s.t.Fatalf("active-item key names %s with no confirmed booking", key.BookingID)
-	case len(confirmed) == 1 && (err != nil || key.BookingID != confirmed[0].ID):
-		s.t.Fatalf("active-item key %q (%v), confirmed booking %s", key.BookingID, err, confirmed[0].ID)
+	case err != nil:
+		s.t.Fatal(err)
+	case len(confirmed) == 0 && found:
+		s.t.Fatalf("active-item key names %s with no confirmed booking", holder)
+	case len(confirmed) == 1 && holder != confirmed[0].ID:
+		s.t.Fatalf("active-item key %q, confirmed booking %s", holder, confirmed[0].ID)
 	case len(confirmed) > 1:
 		s.t.Fatalf("%d confirmed bookings of one item", len(confirmed))
 	}

@@ -3,12 +3,14 @@ package bff_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"slices"
 	"sort"
 	"testing"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
 
 	"zwfw/bff"
 	"zwfw/booking"
@@ -249,6 +251,22 @@ func (s *server) ownedBy(userID string) ownership {
 		sort.Strings(out)
 		return out
 	}
+	// The user's active-item keys, as the booking store names them.
+	activeItems := func() []string {
+		var u struct {
+			Items map[string]string `bson:"items"`
+		}
+		err := db.Collection(booking.UsersCollection).FindOne(ctx, bson.D{{Key: "_id", Value: "user:" + userID}}).Decode(&u)
+		if err != nil && !errors.Is(err, mongo.ErrNoDocuments) {
+			s.t.Fatal(err)
+		}
+		out := []string{}
+		for item := range u.Items {
+			out = append(out, "active:"+userID+":"+item)
+		}
+		sort.Strings(out)
+		return out
+	}
 	return ownership{
 		"cases":          ids("cases", bson.D{{Key: "owner_id", Value: userID}}),
 		"bookings":       ids(booking.BookingsCollection, bson.D{{Key: "user_id", Value: userID}}),
@@ -258,7 +276,7 @@ func (s *server) ownedBy(userID string) ownership {
 		"messages":       ids(notify.MessagesCollection, bson.D{{Key: "user_id", Value: userID}}),
 		"prefs":          ids(notify.PrefsCollection, bson.D{{Key: "user_id", Value: userID}}),
 		"booking_users":  ids(booking.UsersCollection, bson.D{{Key: "_id", Value: "user:" + userID}}),
-		"booking_keys":   ids(booking.KeysCollection, bson.D{{Key: "_id", Value: bson.D{{Key: "$regex", Value: "^active:" + userID + ":"}}}}),
+		"booking_keys":   activeItems(),
 		"login_keys":     ids("user_keys", bson.D{{Key: "user_id", Value: userID}}),
 		"sessions":       ids("session_families", bson.D{{Key: "user_id", Value: userID}}),
 		"refresh_tokens": ids("refresh_tokens", bson.D{{Key: "user_id", Value: userID}}),
@@ -419,11 +437,8 @@ func (sc *mergeScene) checkMerged(t *testing.T) {
 	if err := db.Collection(booking.UsersCollection).FindOne(ctx, bson.M{"_id": "user:" + sc.mp.UserID}).Decode(&counter); err != nil || counter.Active != 1 {
 		t.Errorf("survivor's active bookings counted %d (%v), want 1", counter.Active, err)
 	}
-	var key struct {
-		BookingID string `bson:"booking_id"`
-	}
-	if err := db.Collection(booking.KeysCollection).FindOne(ctx, bson.M{"_id": "active:" + sc.mp.UserID + ":" + sc.item}).Decode(&key); err != nil || key.BookingID != sc.bookingID {
-		t.Errorf("survivor's active-item key: %v %v", key, err)
+	if holder, _, err := booking.NewMongoStore(db).ActiveItemHolder(ctx, sc.mp.UserID, sc.item); err != nil || holder != sc.bookingID {
+		t.Errorf("survivor's active-item key: %v %v", holder, err)
 	}
 	var consent struct {
 		Count int `bson:"count"`

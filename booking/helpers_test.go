@@ -159,6 +159,16 @@ func wantCode(t testing.TB, err error, want *apperr.Error) {
 // a slot's taken = bookings holding a place in it (confirmed, checked in,
 // no-show); a user's active count and active-item keys = their confirmed
 // bookings.
+// activeCount is the user's active count as stored.
+func (e *env) activeCount(user string) int {
+	e.t.Helper()
+	var u userDoc
+	if err := e.db.Collection(UsersCollection).FindOne(context.Background(), byID(userDocID(user))).Decode(&u); err != nil {
+		e.t.Fatal(err)
+	}
+	return u.Active
+}
+
 func (e *env) assertConsistent() {
 	e.t.Helper()
 	ctx := context.Background()
@@ -221,26 +231,14 @@ func (e *env) assertConsistent() {
 			e.t.Errorf("%s: active %d, confirmed bookings %d", u.ID, u.Active, want)
 		}
 	}
-	var ks []struct {
-		ID        string `bson:"_id"`
-		BookingID string `bson:"booking_id"`
-	}
-	cur, err = e.db.Collection(KeysCollection).Find(ctx, bson.D{})
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	if err := cur.All(ctx, &ks); err != nil {
-		e.t.Fatal(err)
-	}
 	activeKeys := 0
-	for _, k := range ks {
-		if !strings.HasPrefix(k.ID, "active:") {
-			e.t.Errorf("unexpected key %s", k.ID)
-			continue
-		}
-		activeKeys++
-		if keys[k.ID] != k.BookingID {
-			e.t.Errorf("%s names %s, confirmed booking is %q", k.ID, k.BookingID, keys[k.ID])
+	for _, u := range users {
+		for name, id := range u.Items {
+			activeKeys++
+			k := activeKey(strings.TrimPrefix(u.ID, "user:"), itemCodeOf(name))
+			if keys[k] != id {
+				e.t.Errorf("%s names %s, confirmed booking is %q", k, id, keys[k])
+			}
 		}
 	}
 	if activeKeys != len(keys) {

@@ -58,16 +58,16 @@ func TestInvariantsRepairDrift(t *testing.T) {
 	raw(UsersCollection, byID("user:u1"), inc("active", 1))
 	raw(UsersCollection, byID("user:u2"), inc("active", -1))
 	// A stale active-item key: u3's cancelled booking still holds item C.
-	if _, err := e.db.Collection(KeysCollection).InsertOne(ctx, bson.D{{Key: "_id", Value: activeKey("u3", "C")}, {Key: "booking_id", Value: gone.ID}}); err != nil {
+	if err := e.store.TakeActiveItem(ctx, "u3", "C", gone.ID); err != nil {
 		t.Fatal(err)
 	}
 	// A confirmed booking whose key is gone.
-	if _, err := e.db.Collection(KeysCollection).DeleteOne(ctx, byID(activeKey("u1", "A"))); err != nil {
-		t.Fatal(err)
+	if holder, _, err := e.store.ActiveItemHolder(ctx, "u1", "A"); err != nil || e.store.ReleaseActiveItem(ctx, "u1", "A", holder) != nil {
+		t.Fatal(holder, err)
 	}
 	// A key of a booking that was never written, long ago.
 	dead := newBookingID(e.clock.Now().Add(-time.Hour))
-	if _, err := e.db.Collection(KeysCollection).InsertOne(ctx, bson.D{{Key: "_id", Value: activeKey("u4", "D")}, {Key: "booking_id", Value: dead}}); err != nil {
+	if err := e.store.TakeActiveItem(ctx, "u4", "D", dead); err != nil {
 		t.Fatal(err)
 	}
 
@@ -138,8 +138,8 @@ func TestInvariantRepairLosesToAConcurrentStep(t *testing.T) {
 	if err != nil || len(counts) != 1 {
 		t.Fatal(counts, err)
 	}
-	if ok, _, err := e.store.TakeActivePlace(ctx, "u1", 3, e.clock.Now().Add(time.Second)); !ok || err != nil {
-		t.Fatal(ok, err)
+	if _, err := e.store.TakeActive(ctx, "u1", "Z", "b_other", 3, e.clock.Now().Add(time.Second)); err != nil {
+		t.Fatal(err)
 	}
 	if ok, err := e.store.SetActiveCount(ctx, counts[0], 0); ok || err != nil {
 		t.Fatalf("repair over a newer count: %v %v", ok, err)

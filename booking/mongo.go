@@ -19,8 +19,8 @@ const (
 	HallConfigsCollection  = "hall_configs"
 	SlotCountersCollection = "slot_counters"
 	BookingsCollection     = "bookings"
-	KeysCollection         = "booking_keys"   // active:<user>:<item>
-	UsersCollection        = "booking_users"  // user:<id>: active count, no-shows
+	KeysCollection         = "booking_keys"   // legacy active:<user>:<item> keys, moved into booking_users at start-up
+	UsersCollection        = "booking_users"  // user:<id>: active count, active-item keys, no-shows
 	QueuesCollection       = "booking_queues" // queue:<hall>:<date>
 )
 
@@ -56,8 +56,11 @@ func (s *MongoStore) EnsureIndexes(ctx context.Context) error {
 	); err != nil {
 		return err
 	}
-	return s.slots.EnsureIndexes(ctx,
-		mongo.IndexModel{Keys: bson.D{{Key: "hall_id", Value: 1}, {Key: "item_code", Value: 1}, {Key: "start", Value: 1}}})
+	if err := s.slots.EnsureIndexes(ctx,
+		mongo.IndexModel{Keys: bson.D{{Key: "hall_id", Value: 1}, {Key: "item_code", Value: 1}, {Key: "start", Value: 1}}}); err != nil {
+		return err
+	}
+	return s.moveLegacyActiveKeys(ctx)
 }
 
 // closureDoc stores a Closure with its dates as YYYY-MM-DD.
@@ -174,9 +177,9 @@ func (s *MongoStore) TakeSlot(ctx context.Context, c SlotCounter, at time.Time) 
 	return s.takeSlot(ctx, c, at, false)
 }
 
-// TakeSlotFirstTry implements Store: the common case in one write (the
-// counter exists with the capacity the configuration names and a place
-// left); otherwise (no counter yet, full, or another capacity) as TakeSlot.
+// TakeSlotFirstTry implements Store: the common case in one write (no
+// counter yet, or one with the capacity the configuration names and a place
+// left); otherwise (full, or another capacity) as TakeSlot.
 func (s *MongoStore) TakeSlotFirstTry(ctx context.Context, c SlotCounter, at time.Time) (bool, error) {
 	return s.takeSlot(ctx, c, at, true)
 }
@@ -185,14 +188,22 @@ func (s *MongoStore) takeSlot(ctx context.Context, c SlotCounter, at time.Time, 
 	if !firstTry {
 		return s.takeSlotRead(ctx, c, at)
 	}
+	// An upsert, so that a slot's first booking creates its counter in the
+	// same write (capacity from the filter's equality, taken 1 from $inc);
+	// on an existing counter that refuses, the insert collides on _id.
 	err := s.slots.FindOneAndUpdate(ctx,
 		bson.D{{Key: "_id", Value: c.ID}, {Key: "capacity", Value: c.Capacity},
 			{Key: "taken", Value: bson.D{{Key: "$lt", Value: c.Capacity}}}},
-		bson.D{{Key: "$inc", Value: bson.D{{Key: "taken", Value: 1}}}, {Key: "$set", Value: bson.D{{Key: "changed_at", Value: at}}}}).Err()
+		bson.D{{Key: "$inc", Value: bson.D{{Key: "taken", Value: 1}}},
+			{Key: "$set", Value: bson.D{{Key: "changed_at", Value: at}}},
+			{Key: "$setOnInsert", Value: bson.D{{Key: "hall_id", Value: c.HallID}, {Key: "item_code", Value: c.ItemCode},
+				{Key: "start", Value: c.Start}, {Key: "end", Value: c.End}}}},
+		// After: with Before, an insert returns no document, which reads as a refusal.
+		options.FindOneAndUpdate().SetUpsert(true).SetReturnDocument(options.After)).Err()
 	if err == nil {
 		return true, nil
 	}
-	if !mongox.IsNoDocuments(err) {
+	if !mongox.IsNoDocuments(err) && !mongox.IsDuplicateKey(err) {
 		return false, err
 	}
 	// Refused: full at that instant, unless the counter is missing or has
@@ -268,55 +279,6 @@ func (s *MongoStore) RawIncrement(ctx context.Context, id string) error {
 		bson.D{{Key: "$inc", Value: bson.D{{Key: "taken", Value: 1}}}}).Err()
 }
 
-func activeKey(userID, itemCode string) string { return "active:" + userID + ":" + itemCode }
-func userDocID(userID string) string           { return "user:" + userID }
-
-// TakeActiveItem implements Store: the unique _id makes the insert the guard.
-func (s *MongoStore) TakeActiveItem(ctx context.Context, userID, itemCode, bookingID string) error {
-	_, err := s.keys.InsertOne(ctx, bson.D{{Key: "_id", Value: activeKey(userID, itemCode)}, {Key: "booking_id", Value: bookingID}})
-	if mongox.IsDuplicateKey(err) {
-		return ErrDuplicateItem
-	}
-	return err
-}
-
-// ReleaseActiveItem implements Store.
-func (s *MongoStore) ReleaseActiveItem(ctx context.Context, userID, itemCode, bookingID string) error {
-	_, err := s.keys.DeleteOne(ctx, bson.D{{Key: "_id", Value: activeKey(userID, itemCode)}, {Key: "booking_id", Value: bookingID}})
-	return err
-}
-
-// TakeActivePlace implements Store with one guarded upsert that returns the
-// document (its no-shows): when the user's document exists with active >=
-// max the filter does not match and the upsert's insert collides on _id,
-// which means "no place".
-func (s *MongoStore) TakeActivePlace(ctx context.Context, userID string, max int, at time.Time) (bool, []time.Time, error) {
-	var u userDoc
-	err := s.users.FindOneAndUpdate(ctx,
-		bson.D{{Key: "_id", Value: userDocID(userID)}, {Key: "active", Value: bson.D{{Key: "$lt", Value: max}}}},
-		bson.D{{Key: "$inc", Value: bson.D{{Key: "active", Value: 1}}}, {Key: "$set", Value: bson.D{{Key: "changed_at", Value: at}}}},
-		options.FindOneAndUpdate().SetUpsert(true).SetReturnDocument(options.After)).Decode(&u)
-	if mongox.IsDuplicateKey(err) {
-		return false, nil, nil
-	}
-	if err != nil {
-		return false, nil, err
-	}
-	out := make([]time.Time, 0, len(u.NoShows))
-	for _, n := range u.NoShows {
-		out = append(out, n.At)
-	}
-	return true, out, nil
-}
-
-// ReleaseActivePlace implements Store.
-func (s *MongoStore) ReleaseActivePlace(ctx context.Context, userID string, at time.Time) error {
-	_, err := s.users.UpdateOne(ctx,
-		bson.D{{Key: "_id", Value: userDocID(userID)}, {Key: "active", Value: bson.D{{Key: "$gt", Value: 0}}}},
-		bson.D{{Key: "$inc", Value: bson.D{{Key: "active", Value: -1}}}, {Key: "$set", Value: bson.D{{Key: "changed_at", Value: at}}}})
-	return err
-}
-
 type noShowDoc struct {
 	BookingID string    `bson:"booking_id"`
 	At        time.Time `bson:"at"`
@@ -327,6 +289,9 @@ type userDoc struct {
 	Active    int         `bson:"active"`
 	ChangedAt time.Time   `bson:"changed_at,omitempty"` // of active
 	NoShows   []noShowDoc `bson:"no_shows"`
+	// Items are the user's active-item keys: item field name (itemField)
+	// -> the booking that holds it.
+	Items map[string]string `bson:"items,omitempty"`
 }
 
 // RecordNoShow implements Store.
@@ -457,19 +422,4 @@ func (s *MongoStore) NextQueueNumber(ctx context.Context, hallID string, day wor
 		return 0, errors.New("booking: queue counter returned no number")
 	}
 	return q.Seq, nil
-}
-
-// ActiveItemHolder returns the booking id named by the user's active-item key.
-func (s *MongoStore) ActiveItemHolder(ctx context.Context, userID, itemCode string) (string, bool, error) {
-	var d struct {
-		BookingID string `bson:"booking_id"`
-	}
-	err := s.keys.FindOne(ctx, byID(activeKey(userID, itemCode))).Decode(&d)
-	if mongox.IsNoDocuments(err) {
-		return "", false, nil
-	}
-	if err != nil {
-		return "", false, err
-	}
-	return d.BookingID, true, nil
 }

@@ -99,31 +99,6 @@ func (s *MongoStore) ActiveCounts(ctx context.Context, userIDs []string) ([]Acti
 	return out, nil
 }
 
-// ActiveItemKeys implements AuditStore.
-func (s *MongoStore) ActiveItemKeys(ctx context.Context) ([]ActiveItemKey, error) {
-	cur, err := s.keys.Find(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$regex", Value: "^active:"}}}})
-	if err != nil {
-		return nil, err
-	}
-	var docs []struct {
-		ID        string `bson:"_id"`
-		BookingID string `bson:"booking_id"`
-	}
-	if err := cur.All(ctx, &docs); err != nil {
-		return nil, err
-	}
-	out := make([]ActiveItemKey, 0, len(docs))
-	for _, d := range docs {
-		// active:<user>:<item>; neither a user id nor an item code holds a colon.
-		user, item, ok := strings.Cut(strings.TrimPrefix(d.ID, "active:"), ":")
-		if !ok {
-			continue
-		}
-		out = append(out, ActiveItemKey{UserID: user, ItemCode: item, BookingID: d.BookingID})
-	}
-	return out, nil
-}
-
 // NoShowRecords implements AuditStore.
 func (s *MongoStore) NoShowRecords(ctx context.Context, userIDs []string) (map[string]map[string]bool, error) {
 	out := make(map[string]map[string]bool, len(userIDs))

@@ -2,9 +2,8 @@ package booking
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"regexp"
-	"strings"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -50,25 +49,21 @@ func (s *MongoStore) ReassignUser(ctx context.Context, from, to string) (int64, 
 // moveActiveItems moves from's active-item keys to to: the new key first,
 // then the old one goes (only if it still names the same booking).
 func (s *MongoStore) moveActiveItems(ctx context.Context, from, to string) error {
-	cur, err := s.keys.Find(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$regex", Value: "^" + regexp.QuoteMeta(activeKey(from, ""))}}}})
+	var u userDoc
+	err := s.users.FindOne(ctx, byID(userDocID(from))).Decode(&u)
+	if mongox.IsNoDocuments(err) {
+		return nil
+	}
 	if err != nil {
 		return fmt.Errorf("booking: reassign keys: %w", err)
 	}
-	var keys []struct {
-		ID        string `bson:"_id"`
-		BookingID string `bson:"booking_id"`
-	}
-	if err := cur.All(ctx, &keys); err != nil {
-		return fmt.Errorf("booking: reassign keys: %w", err)
-	}
-	for _, k := range keys {
-		item := strings.TrimPrefix(k.ID, activeKey(from, ""))
-		_, err := s.keys.InsertOne(ctx, bson.D{{Key: "_id", Value: activeKey(to, item)}, {Key: "booking_id", Value: k.BookingID}})
-		if err != nil && !mongox.IsDuplicateKey(err) {
-			return fmt.Errorf("booking: reassign key %s: %w", k.ID, err)
+	for name, bookingID := range u.Items {
+		item := itemCodeOf(name)
+		if err := s.TakeActiveItem(ctx, to, item, bookingID); err != nil && !errors.Is(err, ErrDuplicateItem) {
+			return fmt.Errorf("booking: reassign key %s: %w", activeKey(from, item), err)
 		}
-		if err := s.ReleaseActiveItem(ctx, from, item, k.BookingID); err != nil {
-			return fmt.Errorf("booking: reassign key %s: %w", k.ID, err)
+		if err := s.ReleaseActiveItem(ctx, from, item, bookingID); err != nil {
+			return fmt.Errorf("booking: reassign key %s: %w", activeKey(from, item), err)
 		}
 	}
 	return nil

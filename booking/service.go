@@ -262,24 +262,20 @@ func (s *Service) book(ctx context.Context, userID, id string, req BookRequest, 
 			}
 		}
 	}()
-	// 1. One active booking per person per item.
-	if err := s.takeActiveItem(ctx, userID, req.ItemCode, id, now); err != nil {
-		return nil, refuse(err)
-	}
-	undo = append(undo, func(c context.Context) error { return s.store.ReleaseActiveItem(c, userID, req.ItemCode, id) })
-	// 2. At most MaxActive active bookings per person, and no ban.
-	ok, noShows, err := s.store.TakeActivePlace(ctx, userID, s.rules.MaxActive, now)
-	if err != nil {
-		return nil, err
-	}
-	if !ok {
+	// 1. One active booking per person per item, at most MaxActive active
+	// bookings per person (one write of the user's document), and no ban.
+	noShows, err := s.takeActive(ctx, userID, req.ItemCode, id, now)
+	if errors.Is(err, ErrTooMany) {
 		return nil, refuse(ErrTooMany.WithDetail("max_active", s.rules.MaxActive))
 	}
-	undo = append(undo, func(c context.Context) error { return s.store.ReleaseActivePlace(c, userID, s.clock()) })
+	if err != nil {
+		return nil, refuse(err)
+	}
+	undo = append(undo, func(c context.Context) error { return s.store.ReleaseActive(c, userID, req.ItemCode, id, s.clock()) })
 	if err := s.banned(noShows, now); err != nil {
 		return nil, err
 	}
-	// 3. A place in the slot.
+	// 2. A place in the slot.
 	counter := SlotCounter{ID: SlotCounterID(req.HallID, req.ItemCode, slot.Start), HallID: req.HallID,
 		ItemCode: req.ItemCode, Start: slot.Start, End: slot.End, Capacity: capacity}
 	ok, err = s.store.TakeSlotFirstTry(ctx, counter, now)
@@ -293,7 +289,7 @@ func (s *Service) book(ctx context.Context, userID, id string, req BookRequest, 
 		defer s.invalidate(c, req.HallID)
 		return s.store.ReleaseSlot(c, counter.ID, s.clock())
 	})
-	// 4. The booking itself, with its event: the commit point.
+	// 3. The booking itself, with its event: the commit point.
 	b := &Booking{
 		ID: id, UserID: userID, HallID: req.HallID, ItemCode: req.ItemCode, CaseID: req.CaseID,
 		SlotStart: slot.Start, SlotEnd: slot.End, Status: StatusConfirmed, CheckInCode: newCheckInCode(),
@@ -322,17 +318,17 @@ func (s *Service) book(ctx context.Context, userID, id string, req BookRequest, 
 // touched it: a booking step in flight finishes within it.
 const staleKeyAge = 5 * time.Minute
 
-// takeActiveItem takes the user's active-item key. A key left behind by a
-// crash (its booking is no longer confirmed, or was never written) is
-// cleared and taken.
-func (s *Service) takeActiveItem(ctx context.Context, userID, itemCode, id string, now time.Time) error {
-	err := s.store.TakeActiveItem(ctx, userID, itemCode, id)
+// takeActive takes the user's active-item key and an active place. A key
+// left behind by a crash (its booking is no longer confirmed, or was never
+// written) is cleared and the take tried again.
+func (s *Service) takeActive(ctx context.Context, userID, itemCode, id string, now time.Time) ([]time.Time, error) {
+	noShows, err := s.store.TakeActive(ctx, userID, itemCode, id, s.rules.MaxActive, now)
 	if !errors.Is(err, ErrDuplicateItem) {
-		return err
+		return noShows, err
 	}
 	holder, found, herr := s.store.ActiveItemHolder(ctx, userID, itemCode)
 	if herr != nil || !found || holder == id {
-		return err
+		return nil, err
 	}
 	b, berr := s.store.Booking(ctx, holder)
 	stale := false
@@ -344,13 +340,21 @@ func (s *Service) takeActiveItem(ctx context.Context, userID, itemCode, id strin
 		stale = now.Sub(bookingIDTime(holder)) > staleKeyAge
 	}
 	if !stale {
-		return err
+		return nil, err
 	}
 	s.log.Warn("booking: clearing a stale active-item key", "user_id", userID, "item_code", itemCode, "holder", holder)
-	if rerr := s.store.ReleaseActiveItem(ctx, userID, itemCode, holder); rerr != nil {
-		return rerr
+	var release error
+	if berr != nil {
+		// The crashed attempt's place was taken with its key and never
+		// given back by a booking's end: it goes with the key.
+		release = s.store.ReleaseActive(ctx, userID, itemCode, holder, now)
+	} else {
+		release = s.store.ReleaseActiveItem(ctx, userID, itemCode, holder)
 	}
-	return s.store.TakeActiveItem(ctx, userID, itemCode, id)
+	if release != nil {
+		return nil, release
+	}
+	return s.store.TakeActive(ctx, userID, itemCode, id, s.rules.MaxActive, now)
 }
 
 // bookingIDTime reads the creation time out of a booking id.

@@ -33,25 +33,30 @@ type Store interface {
 	// place; it returns false when the slot is full.
 	TakeSlot(ctx context.Context, c SlotCounter, at time.Time) (bool, error)
 	// TakeSlotFirstTry is TakeSlot that first tries one guarded write naming
-	// c.Capacity (one store call when the counter exists with that
-	// capacity and a place left). A new booking uses it; a reschedule does
+	// c.Capacity (one store call when the counter is new, or exists with
+	// that capacity and a place left). A new booking uses it; a reschedule does
 	// not, as its refusal must tell a concurrent change of the same booking
 	// from a full slot, which the read gives the winner time to write.
 	TakeSlotFirstTry(ctx context.Context, c SlotCounter, at time.Time) (bool, error)
 	// ReleaseSlot gives one place back (never below zero).
 	ReleaseSlot(ctx context.Context, id string, at time.Time) error
 
-	// TakeActiveItem inserts the key active:<user>:<item> naming bookingID;
-	// ErrDuplicateItem when the user already holds it.
+	// TakeActive takes, in one write of the user's document, the user's
+	// active-item key for itemCode (naming bookingID) and a place among the
+	// user's max active bookings, and returns the user's recorded no-shows
+	// as NoShows would, read by the same write. ErrDuplicateItem when the
+	// user already holds the item, ErrTooMany when max are active.
+	TakeActive(ctx context.Context, userID, itemCode, bookingID string, max int, at time.Time) ([]time.Time, error)
+	// ReleaseActive gives back what TakeActive took, if the key still names bookingID.
+	ReleaseActive(ctx context.Context, userID, itemCode, bookingID string, at time.Time) error
+	// TakeActiveItem sets the key active:<user>:<item> naming bookingID
+	// (without a place; a merge moving keys); ErrDuplicateItem when the
+	// user already holds it.
 	TakeActiveItem(ctx context.Context, userID, itemCode, bookingID string) error
 	// ActiveItemHolder returns the booking id the key active:<user>:<item> names.
 	ActiveItemHolder(ctx context.Context, userID, itemCode string) (string, bool, error)
 	// ReleaseActiveItem deletes the key if it still names bookingID.
 	ReleaseActiveItem(ctx context.Context, userID, itemCode, bookingID string) error
-	// TakeActivePlace increments the user's active count if it is below max
-	// (false when it is not) and, when it did, returns the user's recorded
-	// no-shows as NoShows would, read by the same write.
-	TakeActivePlace(ctx context.Context, userID string, max int, at time.Time) (bool, []time.Time, error)
 	// ReleaseActivePlace decrements the user's active count (never below zero).
 	ReleaseActivePlace(ctx context.Context, userID string, at time.Time) error
 	// RecordNoShow adds a no-show (the slot start of bookingID) to the user's record, once per booking.
