@@ -15,6 +15,10 @@ import (
 // store cannot forget the guard because it never holds a *mongo.Collection:
 // a test fails when any package outside mongox names that type.
 //
+// On FerretDB a guarded write whose filter names a string _id beside its
+// conditions reads that document by _id and decides the conditions itself
+// (idmatch.go), since the store would scan the whole collection for it.
+//
 // Writes that carry pending domain events (an "outbox" in the document or a
 // $push to it) also wake the in-process outbox relay, so events reach the log
 // at once; a sweep finds the rest after a crash.
@@ -86,6 +90,19 @@ func (c *Collection) InsertMany(ctx context.Context, docs any, opts ...options.L
 func (c *Collection) UpdateOne(ctx context.Context, filter, update any, opts ...options.Lister[options.UpdateOneOptions]) (*mongo.UpdateResult, error) {
 	var res *mongo.UpdateResult
 	err := c.guard(ctx, func() (err error) {
+		plan, err := c.planByID(ctx, filter, update, upsertOf(opts, func(o *options.UpdateOneOptions) *bool { return o.Upsert }))
+		switch {
+		case err != nil:
+			return err
+		case plan.none:
+			res = &mongo.UpdateResult{}
+			return nil
+		case plan.duplicate:
+			return errDuplicateID(plan.id)
+		case !plan.asked:
+			res, err = c.raw.UpdateOne(ctx, plan.filter, plan.update, opts...)
+			return err
+		}
 		res, err = c.raw.UpdateOne(ctx, filter, update, opts...)
 		return err
 	})
@@ -112,6 +129,19 @@ func (c *Collection) UpdateMany(ctx context.Context, filter, update any, opts ..
 func (c *Collection) ReplaceOne(ctx context.Context, filter, doc any, opts ...options.Lister[options.ReplaceOptions]) (*mongo.UpdateResult, error) {
 	var res *mongo.UpdateResult
 	err := c.guard(ctx, func() (err error) {
+		plan, err := c.planByID(ctx, filter, nil, upsertOf(opts, func(o *options.ReplaceOptions) *bool { return o.Upsert }))
+		switch {
+		case err != nil:
+			return err
+		case plan.none:
+			res = &mongo.UpdateResult{}
+			return nil
+		case plan.duplicate:
+			return errDuplicateID(plan.id)
+		case !plan.asked:
+			res, err = c.raw.ReplaceOne(ctx, plan.filter, doc, opts...)
+			return err
+		}
 		res, err = c.raw.ReplaceOne(ctx, filter, doc, opts...)
 		return err
 	})
@@ -126,6 +156,17 @@ func (c *Collection) ReplaceOne(ctx context.Context, filter, doc any, opts ...op
 func (c *Collection) DeleteOne(ctx context.Context, filter any, opts ...options.Lister[options.DeleteOneOptions]) (*mongo.DeleteResult, error) {
 	var res *mongo.DeleteResult
 	err := c.guard(ctx, func() (err error) {
+		plan, err := c.planByID(ctx, filter, nil, false)
+		switch {
+		case err != nil:
+			return err
+		case plan.none:
+			res = &mongo.DeleteResult{}
+			return nil
+		case !plan.asked:
+			res, err = c.raw.DeleteOne(ctx, plan.filter, opts...)
+			return err
+		}
 		res, err = c.raw.DeleteOne(ctx, filter, opts...)
 		return err
 	})
@@ -147,6 +188,18 @@ func (c *Collection) DeleteMany(ctx context.Context, filter any, opts ...options
 func (c *Collection) FindOneAndUpdate(ctx context.Context, filter, update any, opts ...options.Lister[options.FindOneAndUpdateOptions]) *mongo.SingleResult {
 	var res *mongo.SingleResult
 	err := c.guard(ctx, func() error {
+		plan, err := c.planByID(ctx, filter, update, upsertOf(opts, func(o *options.FindOneAndUpdateOptions) *bool { return o.Upsert }))
+		switch {
+		case err != nil:
+			return err
+		case plan.none:
+			return mongo.ErrNoDocuments
+		case plan.duplicate:
+			return errDuplicateID(plan.id)
+		case !plan.asked:
+			res = c.raw.FindOneAndUpdate(ctx, plan.filter, plan.update, opts...)
+			return nil
+		}
 		res = c.raw.FindOneAndUpdate(ctx, filter, update, opts...)
 		return nil
 	})
@@ -163,6 +216,18 @@ func (c *Collection) FindOneAndUpdate(ctx context.Context, filter, update any, o
 func (c *Collection) FindOneAndReplace(ctx context.Context, filter, doc any, opts ...options.Lister[options.FindOneAndReplaceOptions]) *mongo.SingleResult {
 	var res *mongo.SingleResult
 	err := c.guard(ctx, func() error {
+		plan, err := c.planByID(ctx, filter, nil, upsertOf(opts, func(o *options.FindOneAndReplaceOptions) *bool { return o.Upsert }))
+		switch {
+		case err != nil:
+			return err
+		case plan.none:
+			return mongo.ErrNoDocuments
+		case plan.duplicate:
+			return errDuplicateID(plan.id)
+		case !plan.asked:
+			res = c.raw.FindOneAndReplace(ctx, plan.filter, doc, opts...)
+			return nil
+		}
 		res = c.raw.FindOneAndReplace(ctx, filter, doc, opts...)
 		return nil
 	})
@@ -179,6 +244,16 @@ func (c *Collection) FindOneAndReplace(ctx context.Context, filter, doc any, opt
 func (c *Collection) FindOneAndDelete(ctx context.Context, filter any, opts ...options.Lister[options.FindOneAndDeleteOptions]) *mongo.SingleResult {
 	var res *mongo.SingleResult
 	err := c.guard(ctx, func() error {
+		plan, err := c.planByID(ctx, filter, nil, false)
+		switch {
+		case err != nil:
+			return err
+		case plan.none:
+			return mongo.ErrNoDocuments
+		case !plan.asked:
+			res = c.raw.FindOneAndDelete(ctx, plan.filter, opts...)
+			return nil
+		}
 		res = c.raw.FindOneAndDelete(ctx, filter, opts...)
 		return nil
 	})
