@@ -38,6 +38,7 @@ type Log struct {
 	cursors  *mongox.Collection
 	ids      *mongox.Collection
 	hub      *mongox.Hub
+	recent   *recentWindow
 	now      func() time.Time
 }
 
@@ -50,6 +51,7 @@ func NewLog(db *mongo.Database) *Log {
 		cursors:  mongox.C(db, CursorsCollection),
 		ids:      mongox.C(db, EventIDsCollection),
 		hub:      mongox.HubFor(db, "events"),
+		recent:   recentFor(db),
 		now:      time.Now,
 	}
 }
@@ -98,6 +100,7 @@ func (l *Log) Append(ctx context.Context, e Event) (int64, error) {
 		_, err = l.events.InsertOne(ictx, e)
 		cancel()
 		if err == nil {
+			l.recent.add(e)
 			l.hub.Notify()
 			return seq, nil
 		}
@@ -151,6 +154,10 @@ func (l *Log) Head(ctx context.Context) (int64, error) {
 // ReadAfter returns up to limit events (default 100, at most 1000) with
 // Seq > afterSeq in order. Holes are simply absent. For tests and ops.
 func (l *Log) ReadAfter(ctx context.Context, afterSeq int64, limit int) ([]Event, error) {
+	l.recent.start(ctx, l)
+	if evs, ok := l.recent.readAfter(afterSeq, clampLimit(limit)); ok {
+		return evs, nil
+	}
 	return l.find(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$gt", Value: afterSeq}}}}, limit)
 }
 
@@ -163,13 +170,15 @@ func (l *Log) ReadSubject(ctx context.Context, subject string, afterSeq int64, l
 	}, limit)
 }
 
-func (l *Log) find(ctx context.Context, filter bson.D, limit int) ([]Event, error) {
+func clampLimit(limit int) int {
 	if limit <= 0 {
-		limit = 100
+		return 100
 	}
-	if limit > 1000 {
-		limit = 1000
-	}
+	return min(limit, 1000)
+}
+
+func (l *Log) find(ctx context.Context, filter bson.D, limit int) ([]Event, error) {
+	limit = clampLimit(limit)
 	cur, err := l.events.Find(ctx, filter,
 		options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}).SetLimit(int64(limit)))
 	if err != nil {
