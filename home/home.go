@@ -117,6 +117,7 @@ type Service struct {
 	d        Deps
 	rules    Rules
 	rebuilds singleflight.Group // one index rebuild per person at a time
+	outside  *outsideMemo
 }
 
 // New returns the home service.
@@ -124,7 +125,7 @@ func New(d Deps) *Service {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
-	return &Service{d: d, rules: d.Rules.withDefaults()}
+	return &Service{d: d, rules: d.Rules.withDefaults(), outside: newOutsideMemo()}
 }
 
 // Viewer is whose screen is composed.

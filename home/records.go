@@ -45,9 +45,24 @@ func (s *Service) records(ctx context.Context, userID string, now time.Time) rec
 		return readEach(ctx, idx.Shipments, s.d.Shipments.GetAny)
 	})
 	pyC := within(ctx, s.rules.Budgets[SourcePayments], func(ctx context.Context) (payFetch, error) {
-		found, discoverErr := s.d.Payments.Discover(ctx, userID)
+		var found []payments.Payment
+		var discoverErr error
+		wanted := idx.Payments
+		if codes, ok := s.outside.noticesOf(userID, now, s.rules.NoticesFresh); ok {
+			// Asked a moment ago: the notices it named are in the store.
+			wanted = append(slices.Clone(codes), idx.Payments...)
+		} else if found, discoverErr = s.d.Payments.Discover(ctx, userID); discoverErr == nil {
+			codes := make([]string, 0, len(found))
+			for _, p := range found {
+				codes = append(codes, p.ID)
+			}
+			s.outside.keepNotices(userID, now, codes)
+		}
 		var known []string
-		for _, code := range idx.Payments {
+		for i, code := range wanted {
+			if slices.Index(wanted, code) < i {
+				continue // named twice
+			}
 			if !slices.ContainsFunc(found, func(p payments.Payment) bool { return p.ID == code }) {
 				known = append(known, code)
 			}

@@ -26,6 +26,11 @@ type Rules struct {
 	RebuildAfter time.Duration
 	// RebuildTimeout bounds one rebuild of an index (a minute).
 	RebuildTimeout time.Duration
+	// LicensesFresh is how long a person's e-licences, as the province
+	// last listed them, are shown without asking again (5 minutes);
+	// NoticesFresh likewise for the fee notices the non-tax platform names
+	// (a minute). See outside.go.
+	LicensesFresh, NoticesFresh time.Duration
 	// RenewalWords mark a catalog item that renews a licence (its name holds one).
 	RenewalWords []string
 	// Seasons are the items due at a time of year (DefaultSeasons when nil).
@@ -86,6 +91,12 @@ func (r Rules) withDefaults() Rules {
 	}
 	if r.RebuildTimeout <= 0 {
 		r.RebuildTimeout = time.Minute
+	}
+	if r.LicensesFresh <= 0 {
+		r.LicensesFresh = 5 * time.Minute
+	}
+	if r.NoticesFresh <= 0 {
+		r.NoticesFresh = time.Minute
 	}
 	if r.RenewalWords == nil {
 		r.RenewalWords = DefaultRenewalWords

@@ -44,7 +44,14 @@ func (s *Service) Screen(ctx context.Context, v Viewer) *Screen {
 		return unread{list, n}, err
 	})
 	lcC := within(ctx, s.rules.Budgets[SourceLicenses], func(ctx context.Context) ([]License, error) {
-		return s.d.Licenses.Held(ctx, v.UserID)
+		if list, ok := s.outside.licensesOf(v.UserID, now, s.rules.LicensesFresh); ok {
+			return list, nil
+		}
+		list, err := s.d.Licenses.Held(ctx, v.UserID)
+		if err == nil {
+			s.outside.keepLicenses(v.UserID, now, list)
+		}
+		return list, err
 	})
 	seasonal := s.seasons(v, now)
 	ssC := within(ctx, s.rules.Budgets[SourceCatalog], func(ctx context.Context) ([]Recommendation, error) {
