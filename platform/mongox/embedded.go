@@ -14,6 +14,16 @@ import (
 	"github.com/FerretDB/FerretDB/ferretdb"
 )
 
+// embeddedSync is SQLite's commit durability for the embedded store. In WAL
+// mode, NORMAL writes each commit to the log without waiting for the disk
+// (FULL waits for an fsync per commit, about 2 ms here, and SQLite has one
+// writer: at most a few hundred writes a second for the whole service). A
+// crash of the process — kill -9 included — loses nothing, since the log is
+// in the operating system's cache; a power cut or a kernel crash may lose
+// the last commits before a checkpoint, never corrupt the file. Data that
+// must survive a power cut belongs in MongoDB (docs/deploy.md).
+const embeddedSync = "synchronous(normal)"
+
 // Embedded is an in-process FerretDB (SQLite backend) listening on loopback.
 // Its data lives in SQLite files under a directory and survives restarts.
 type Embedded struct {
@@ -42,7 +52,7 @@ func StartEmbedded(dir, addr string, logger *slog.Logger) (*Embedded, error) {
 	f, err := ferretdb.New(&ferretdb.Config{
 		Listener:  ferretdb.ListenerConfig{TCP: addr},
 		Handler:   "sqlite",
-		SQLiteURL: "file:" + abs + "/",
+		SQLiteURL: "file:" + abs + "/?_pragma=" + embeddedSync,
 		Logger:    logger,
 	})
 	if err != nil {
