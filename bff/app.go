@@ -204,6 +204,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (app *App, err error
 	a.goBackground(func() { a.runSupervision(bg) })
 	a.goBackground(func() { a.runRectify(bg) })
 	a.goBackground(func() { a.runHomeIndex(bg) })
+	a.goBackground(func() { a.runCaseFileIndex(bg) })
 	return a, nil
 }
 

@@ -38,7 +38,7 @@ func h5Base(cfg Config) string {
 func (a *App) buildViews() {
 	a.files = casefile.New(casefile.Deps{
 		Cases: a.cases, Bookings: a.booking, Payments: a.payments, Shipments: a.logistics, Reminders: a.notify,
-		Calendar: a.calendar.Times(),
+		Calendar: a.calendar.Times(), Index: casefile.NewMongoIndexStore(a.db),
 	})
 	var rules home.Rules
 	if a.cfg.HomeBudget > 0 {

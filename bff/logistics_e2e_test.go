@@ -205,10 +205,10 @@ func TestShipmentJourney(t *testing.T) {
 	if result.ID == "" {
 		t.Fatalf("shipments %+v", list.Items)
 	}
-	c := s.getCase(token, caseID)
-	if links := c["links"].(map[string]any)["shipments"].([]any); len(links) != 2 {
-		t.Fatalf("case links %v", c["links"])
-	}
+	// The case's file reads its index, which the parcels' events fill a moment later.
+	s.waitCase(token, caseID, "both parcels in the case's file", func(c map[string]any) bool {
+		return len(c["links"].(map[string]any)["shipments"].([]any)) == 2
+	})
 }
 
 func TestShipmentPollingAndForgedPushes(t *testing.T) {

@@ -457,7 +457,10 @@ func TestCaseShowsItsPayments(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.request("GET", "/api/v1/payments", me.Access, nil) // the phone refreshes its notices
-	c := s.getCase(me.Access, id)
+	// The case's file reads its index, which the notice's event fills a moment later.
+	c := s.waitCase(me.Access, id, "the notice in the case's file", func(c map[string]any) bool {
+		return len(c["links"].(map[string]any)["payments"].([]any)) > 0
+	})
 	links := c["links"].(map[string]any)["payments"].([]any)
 	if len(links) != 1 || links[0] != n.PaymentCode {
 		t.Fatalf("case links %v", c["links"])

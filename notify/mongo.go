@@ -74,6 +74,9 @@ func (s *MongoStore) InsertMessage(ctx context.Context, m *Message) (*Message, b
 	if m.Attempts == nil {
 		m.Attempts = []Attempt{}
 	}
+	if err := s.noteAbout(ctx, m); err != nil { // first: see noteAbout
+		return nil, false, err
+	}
 	if _, err := s.messages.InsertOne(ctx, m); err != nil {
 		if mongox.IsDuplicateKey(err) {
 			existing, gerr := s.Message(ctx, m.ID)

@@ -55,6 +55,10 @@ type Store interface {
 	UnreadIDs(ctx context.Context, userID string, limit int) ([]string, error)
 	// MessagesByID returns the messages with ids (those that exist), newest first.
 	MessagesByID(ctx context.Context, ids []string) ([]Message, error)
+	// AddAbout notes message ids under a subject root (aboutindex.go).
+	AddAbout(ctx context.Context, root string, ids ...string) error
+	// AboutIDs returns the message ids noted under a subject root, oldest first.
+	AboutIDs(ctx context.Context, root string) ([]string, error)
 	// InboxSummary returns the user's inbox summary; found false when there is none.
 	InboxSummary(ctx context.Context, userID string) (InboxSummary, bool, error)
 	// PutInboxSummary stores the user's summary as counted from the messages.
