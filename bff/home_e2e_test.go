@@ -242,6 +242,11 @@ func TestHomeWithTheProvinceFailing(t *testing.T) {
 		!strings.Contains(h.Recommended.Items[0].Name, "换证") || h.Recommended.Items[0].Link.Target != "guide" {
 		t.Fatalf("with the province up: degraded %v licences %+v recommended %+v", h.Degraded, h.Licenses, h.Recommended)
 	}
+	li := s.loginWeChat("li")
+	if r := s.request("POST", "/api/v1/me/realname", li.Access, map[string]string{"name": sbprovince.DemoPeople[1].Name,
+		"id_number": sbprovince.DemoPeople[1].IDNumber}); r.Status != 200 {
+		t.Fatalf("realname: %d %s", r.Status, r.Body)
+	}
 	province := s.app.Sandbox().ProvinceServer()
 	for _, fault := range []sbprovince.Fault{
 		{Group: "licenses", Mode: sbprovince.FaultTimeout}, // held past the section's budget
@@ -252,7 +257,12 @@ func TestHomeWithTheProvinceFailing(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer province.ClearFaults()
-			h, _ := s.home(me.Access)
+			// 张三's licences were listed a moment ago: kept, not asked again.
+			if h, _ := s.home(me.Access); h.Licenses.Status != "ok" || len(h.Licenses.Items) == 0 {
+				t.Fatalf("licences listed a moment ago, with the province %s: %+v", fault.Mode, h.Licenses)
+			}
+			// Someone whose licences were never listed (a failed answer is not kept) asks the province.
+			h, _ := s.home(li.Access)
 			if !h.Degraded || h.Licenses.Status != "unavailable" || !slices.Equal(h.Licenses.Unavailable, []string{"licenses"}) ||
 				!strings.Contains(h.Licenses.Message, "电子证照") || len(h.Licenses.Items) != 0 {
 				t.Fatalf("licences with the province %s: %+v", fault.Mode, h.Licenses)
