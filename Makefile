@@ -78,7 +78,8 @@ bench:
 	  $(GO) test -run '^$$' -bench . -benchtime 3000x -count 3 -timeout 40m ./bff/ && \
 	  $(GO) test -run '^$$' -bench . -benchtime 2s -count 1 ./pii/ ./province/ ./payments/... ./logistics/... ./notify/... && \
 	  $(GO) test -run '^$$' -bench BookVsRawGuarded -benchtime 300x -count 3 ./booking/ && \
-	  $(GO) test -run '^$$' -bench . -benchtime 1000x -count 3 ./console/ && \
+	  $(GO) test -run '^$$' -bench . -skip Hotline -benchtime 1000x -count 3 ./console/ && \
+	  $(GO) test -run '^$$' -bench Hotline -benchtime 300x -count 3 -timeout 30m ./console/ && \
 	  $(GO) test -run '^$$' -bench . -benchtime 200x -count 1 ./platform/... ; } | tee bench.out
 
 ## load: the load harness (cmd/load, docs/load.md): the real zwfw over loopback against a bare Fiber

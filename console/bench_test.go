@@ -76,11 +76,26 @@ func BenchmarkHallPage(b *testing.B) {
 // cookie when given) and returns requests per second and the 90th
 // percentile latency. Any answer but 200 fails the benchmark.
 func load(b *testing.B, client *http.Client, target, session string, n int) (float64, time.Duration) {
+	rate, latencies := loadEach(b, client, benchWorkers, n, func() *http.Request {
+		req, _ := http.NewRequest("GET", target, nil)
+		if session != "" {
+			req.AddCookie(&http.Cookie{Name: "zwfw_console", Value: session})
+		}
+		return req
+	})
+	return rate, latencies[n*9/10]
+}
+
+// loadEach sends n requests made by newReq with workers keep-alive clients
+// and returns requests per second and the latencies, sorted. Any answer
+// but 200 fails the benchmark.
+func loadEach(b *testing.B, client *http.Client, workers, n int, newReq func() *http.Request) (float64, []time.Duration) {
 	var next, failed, lastStatus atomic.Int64
+	var target atomic.Value
 	latencies := make([]time.Duration, n)
 	var wg sync.WaitGroup
 	begin := time.Now()
-	for range benchWorkers {
+	for range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -89,14 +104,12 @@ func load(b *testing.B, client *http.Client, target, session string, n int) (flo
 				if i >= int64(n) {
 					return
 				}
-				req, _ := http.NewRequest("GET", target, nil)
-				if session != "" {
-					req.AddCookie(&http.Cookie{Name: "zwfw_console", Value: session})
-				}
+				req := newReq()
 				t0 := time.Now()
 				res, err := client.Do(req)
 				if err != nil {
 					failed.Add(1)
+					target.Store(req.Method + " " + req.URL.Path)
 					continue
 				}
 				_, _ = io.Copy(io.Discard, res.Body)
@@ -105,6 +118,7 @@ func load(b *testing.B, client *http.Client, target, session string, n int) (flo
 				if res.StatusCode != 200 {
 					failed.Add(1)
 					lastStatus.Store(int64(res.StatusCode))
+					target.Store(req.Method + " " + req.URL.Path)
 				}
 			}
 		}()
@@ -112,10 +126,10 @@ func load(b *testing.B, client *http.Client, target, session string, n int) (flo
 	wg.Wait()
 	elapsed := time.Since(begin)
 	if f := failed.Load(); f > 0 {
-		b.Fatalf("%d of %d requests to %s failed (last status %d)", f, n, target, lastStatus.Load())
+		b.Fatalf("%d of %d requests (%v) failed (last status %d)", f, n, target.Load(), lastStatus.Load())
 	}
 	slices.Sort(latencies)
-	return float64(n) / elapsed.Seconds(), latencies[n*9/10]
+	return float64(n) / elapsed.Seconds(), latencies
 }
 
 // seedBookings stores total bookings straight into MongoDB (through the
