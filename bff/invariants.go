@@ -18,7 +18,7 @@ type invariantSource interface {
 // invariantChecks gathers every domain's self-checks.
 func (a *App) invariantChecks() []invariants.Check {
 	var out []invariants.Check
-	for _, s := range []any{a.booking, a.payments, a.cases, a.logistics} {
+	for _, s := range []any{a.booking, a.payments, a.cases, a.logistics, a.notify} {
 		if src, ok := s.(invariantSource); ok {
 			out = append(out, src.Invariants()...)
 		}

@@ -28,12 +28,13 @@ const maxConsents = 50
 // _id; guarded writes run inside mongox.Guarded.
 type MongoStore struct {
 	messages, prefs, counters *mongox.Collection
+	failed                    *failedIndex // the admins' list of failed messages (failedindex.go)
 }
 
 // NewMongoStore uses db's notify collections.
 func NewMongoStore(db *mongo.Database) *MongoStore {
 	return &MongoStore{messages: mongox.C(db, MessagesCollection), prefs: mongox.C(db, PrefsCollection),
-		counters: mongox.C(db, CountersCollection)}
+		counters: mongox.C(db, CountersCollection), failed: newFailedIndex(db)}
 }
 
 // EnsureIndexes creates the secondary indexes; idempotent, call at start-up.
@@ -49,7 +50,7 @@ func (s *MongoStore) EnsureIndexes(ctx context.Context) error {
 		mongo.IndexModel{Keys: bson.D{{Key: "user_id", Value: 1}, {Key: "kind", Value: 1}}}); err != nil {
 		return fmt.Errorf("notify: ensure indexes: %w", err)
 	}
-	return nil
+	return s.ensureFailedIndex(ctx)
 }
 
 func storeErr(op string, err error) error {
@@ -76,6 +77,11 @@ func (s *MongoStore) InsertMessage(ctx context.Context, m *Message) (*Message, b
 	}
 	if err := s.noteAbout(ctx, m); err != nil { // first: see noteAbout
 		return nil, false, err
+	}
+	if m.State == StateFailed { // indexed before it exists (see FailedCollection)
+		if err := s.failed.note(ctx, m.ID, m.PublicID, m.UpdatedAt); err != nil {
+			return nil, false, err
+		}
 	}
 	if _, err := s.messages.InsertOne(ctx, m); err != nil {
 		if mongox.IsDuplicateKey(err) {
@@ -108,8 +114,19 @@ func (s *MongoStore) ClaimMessage(ctx context.Context, id, owner string, now, un
 	return &m, true, nil
 }
 
-// ReleaseMessage implements Store.
+// ReleaseMessage implements Store. A message failing is indexed for the
+// admins' list first (see FailedCollection); if that fails nothing changes
+// and the error has the send job retried.
 func (s *MongoStore) ReleaseMessage(ctx context.Context, id, owner string, u MessageUpdate) error {
+	if u.State == StateFailed {
+		m, err := s.Message(ctx, id)
+		if err != nil {
+			return err
+		}
+		if err := s.failed.note(ctx, id, m.PublicID, u.At); err != nil {
+			return err
+		}
+	}
 	set := bson.D{{Key: "state", Value: u.State}, {Key: "attempts", Value: u.Attempts},
 		{Key: "lease_owner", Value: ""}, {Key: "updated_at", Value: u.At}}
 	if u.Channel != "" {
@@ -169,12 +186,6 @@ func (s *MongoStore) list(ctx context.Context, filter bson.D, timeField string, 
 func (s *MongoStore) Inbox(ctx context.Context, userID string, c PageCursor, limit int) ([]Message, error) {
 	filter := append(bson.D{{Key: "user_id", Value: userID}, {Key: "inbox", Value: true}}, olderThan(c, "created_at")...)
 	return s.list(ctx, filter, "created_at", limit)
-}
-
-// Failed implements Store.
-func (s *MongoStore) Failed(ctx context.Context, c PageCursor, limit int) ([]Message, error) {
-	filter := append(bson.D{{Key: "state", Value: StateFailed}}, olderThan(c, "updated_at")...)
-	return s.list(ctx, filter, "updated_at", limit)
 }
 
 // MarkRead implements Store.
