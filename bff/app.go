@@ -205,6 +205,9 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (app *App, err error
 	a.goBackground(func() { a.runRectify(bg) })
 	a.goBackground(func() { a.runHomeIndex(bg) })
 	a.goBackground(func() { a.runCaseFileIndex(bg) })
+	if cfg.SeedDemo && a.sandbox != nil {
+		a.goBackground(func() { a.seedDemoEvaluation(bg) })
+	}
 	return a, nil
 }
 
