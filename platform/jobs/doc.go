@@ -15,4 +15,9 @@
 // States: pending -> running -> done | pending (retry with backoff) | dead
 // (max attempts reached or Permanent error). Dead jobs wait for an operator
 // (Queue.Retry).
+//
+// On the embedded store a claim is chosen from the process's in-memory set
+// of pending and running jobs and written by _id, with a periodic scanning
+// claim as the safety net (duehint.go); on MongoDB it is one guarded write
+// served by the state/run_at index.
 package jobs

@@ -92,6 +92,8 @@ func NewRunner(db *mongo.Database, opts RunnerOptions) *Runner {
 	}
 	q := NewQueue(db)
 	q.now = opts.Now
+	// The safety-net scan (duehint.go) never runs more often than the runner polls.
+	q.scanEvery = max(defaultScanEvery, opts.PollInterval)
 	return &Runner{
 		q:        q,
 		opts:     opts,
@@ -188,7 +190,8 @@ func (r *Runner) isStopping() bool {
 
 // loop is the single dispatcher: it claims while a slot is free and hands
 // each job to its own goroutine. One claimer per runner keeps the number of
-// claim queries (a scan on the embedded store) low.
+// claim queries low on MongoDB; on the embedded store a claim is chosen in
+// memory and costs two look-ups by _id (duehint.go).
 func (r *Runner) loop() {
 	defer close(r.loopDone)
 	slots := make(chan struct{}, r.opts.Concurrency)

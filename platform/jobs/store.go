@@ -7,6 +7,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -33,11 +35,22 @@ type Queue struct {
 	coll *mongox.Collection
 	hub  *mongox.Hub
 	now  func() time.Time
+
+	// On the embedded store: the process's claim candidates (duehint.go)
+	// and this queue's safety-net scan.
+	due        *dueHint
+	scanEvery  time.Duration
+	scanMu     sync.Mutex
+	nextScan   time.Time
+	scanClaims atomic.Int64 // scanning claims made, for tests
 }
 
 // NewQueue returns the queue stored in db's "jobs" collection.
 func NewQueue(db *mongo.Database) *Queue {
-	return &Queue{coll: mongox.C(db, CollectionName), hub: mongox.HubFor(db, "jobs"), now: time.Now}
+	return &Queue{
+		coll: mongox.C(db, CollectionName), hub: mongox.HubFor(db, "jobs"), now: time.Now,
+		due: hintFor(db), scanEvery: defaultScanEvery,
+	}
 }
 
 // EnsureIndexes creates the indexes the runner and the operator views use.
@@ -105,6 +118,7 @@ func (q *Queue) Enqueue(ctx context.Context, req EnqueueRequest) (Job, bool, err
 		}
 		return Job{}, false, fmt.Errorf("jobs: enqueue %s: %w", id, err)
 	}
+	q.hint(ctx).setJob(&j)
 	q.hub.NotifyAfter(runAt.Sub(now))
 	return j, true, nil
 }
@@ -181,6 +195,7 @@ func (q *Queue) Retry(ctx context.Context, id string) (Job, error) {
 	if err != nil {
 		return Job{}, fmt.Errorf("jobs: retry %s: %w", id, err)
 	}
+	q.hint(ctx).setJob(&j)
 	q.hub.Notify()
 	return j, nil
 }
@@ -225,9 +240,32 @@ func (q *Queue) PurgeDone(ctx context.Context, finishedBefore time.Time) (int64,
 
 // claim takes the next due job of one of types for owner: a pending job whose
 // run_at has come, or a running job whose lease expired (its worker died).
-// It returns nil when nothing is due.
+// It returns nil when nothing is due. On the embedded store the process's
+// hint chooses the job (duehint.go); the scanning claim is its safety net.
 func (q *Queue) claim(ctx context.Context, types []string, owner string, lease time.Duration) (*Job, error) {
 	now := utcMillis(q.now())
+	h := q.hint(ctx)
+	if h == nil {
+		return q.claimScan(ctx, types, owner, lease, now)
+	}
+	if err := h.load(ctx, q.coll); err != nil {
+		return nil, err
+	}
+	if q.scanDue(now) {
+		j, err := q.claimScan(ctx, types, owner, lease, now)
+		h.setJob(j)
+		if j != nil || err != nil {
+			return j, err
+		}
+	}
+	return q.claimByHint(ctx, h, types, owner, lease, now)
+}
+
+// claimScan is the claim as one guarded write over the whole queue: the
+// claim on MongoDB (by the state/run_at index), and the safety net on the
+// embedded store, where it reads every job.
+func (q *Queue) claimScan(ctx context.Context, types []string, owner string, lease time.Duration, now time.Time) (*Job, error) {
+	q.scanClaims.Add(1)
 	filter := bson.D{
 		{Key: "type", Value: bson.D{{Key: "$in", Value: types}}},
 		{Key: "$or", Value: bson.A{
@@ -235,6 +273,11 @@ func (q *Queue) claim(ctx context.Context, types []string, owner string, lease t
 			bson.D{{Key: "state", Value: StateRunning}, {Key: "lease_until", Value: bson.D{{Key: "$lt", Value: now}}}},
 		}},
 	}
+	return q.claimWrite(ctx, filter, bson.D{{Key: "run_at", Value: 1}}, owner, lease, now)
+}
+
+// claimWrite leases the job filter matches (the first by sort) to owner.
+func (q *Queue) claimWrite(ctx context.Context, filter, sort bson.D, owner string, lease time.Duration, now time.Time) (*Job, error) {
 	update := bson.D{
 		{Key: "$set", Value: bson.D{
 			{Key: "state", Value: StateRunning}, {Key: "lease_owner", Value: owner},
@@ -242,9 +285,10 @@ func (q *Queue) claim(ctx context.Context, types []string, owner string, lease t
 		}},
 		{Key: "$inc", Value: bson.D{{Key: "attempts", Value: 1}}},
 	}
-	opts := options.FindOneAndUpdate().
-		SetSort(bson.D{{Key: "run_at", Value: 1}}).
-		SetReturnDocument(options.After)
+	opts := options.FindOneAndUpdate().SetReturnDocument(options.After)
+	if sort != nil {
+		opts.SetSort(sort)
+	}
 	var j Job
 	err := q.coll.FindOneAndUpdate(ctx, filter, update, opts).Decode(&j)
 	if mongox.IsNoDocuments(err) {
@@ -268,46 +312,66 @@ func leaseFilter(j *Job) bson.D {
 // renew extends the lease; false means the lease is gone.
 func (q *Queue) renew(ctx context.Context, j *Job, lease time.Duration) (bool, error) {
 	now := utcMillis(q.now())
-	return q.guardedUpdate(ctx, leaseFilter(j), bson.D{{Key: "$set", Value: bson.D{
+	ok, err := q.guardedUpdate(ctx, leaseFilter(j), bson.D{{Key: "$set", Value: bson.D{
 		{Key: "lease_until", Value: now.Add(lease)}, {Key: "updated_at", Value: now},
 	}}})
+	if ok {
+		q.hint(ctx).set(j.ID, j.Type, StateRunning, j.RunAt, now.Add(lease))
+	}
+	return ok, err
 }
 
 // complete marks the claimed job done; false means the lease was lost first.
 func (q *Queue) complete(ctx context.Context, j *Job) (bool, error) {
 	now := utcMillis(q.now())
-	return q.guardedUpdate(ctx, leaseFilter(j), bson.D{
+	ok, err := q.guardedUpdate(ctx, leaseFilter(j), bson.D{
 		{Key: "$set", Value: bson.D{
 			{Key: "state", Value: StateDone}, {Key: "finished_at", Value: now}, {Key: "updated_at", Value: now},
 		}},
 		{Key: "$unset", Value: bson.D{{Key: "lease_owner", Value: ""}, {Key: "lease_until", Value: ""}}},
 	})
+	if ok {
+		q.hint(ctx).drop(j.ID)
+	}
+	return ok, err
 }
 
 // reschedule puts the claimed job back to pending at runAt with the error.
 func (q *Queue) reschedule(ctx context.Context, j *Job, runAt time.Time, cause string) (bool, error) {
 	now := utcMillis(q.now())
-	return q.guardedUpdate(ctx, leaseFilter(j), bson.D{
+	runAt = utcMillis(runAt)
+	ok, err := q.guardedUpdate(ctx, leaseFilter(j), bson.D{
 		{Key: "$set", Value: bson.D{
-			{Key: "state", Value: StatePending}, {Key: "run_at", Value: utcMillis(runAt)},
+			{Key: "state", Value: StatePending}, {Key: "run_at", Value: runAt},
 			{Key: "last_error", Value: truncate(cause)}, {Key: "updated_at", Value: now},
 		}},
 		{Key: "$unset", Value: bson.D{{Key: "lease_owner", Value: ""}, {Key: "lease_until", Value: ""}}},
 	})
+	if ok {
+		q.hint(ctx).set(j.ID, j.Type, StatePending, runAt, time.Time{})
+	}
+	return ok, err
 }
 
 // bury parks the claimed job as dead with the error.
 func (q *Queue) bury(ctx context.Context, j *Job, cause string) (bool, error) {
 	now := utcMillis(q.now())
-	return q.guardedUpdate(ctx, leaseFilter(j), bson.D{
+	ok, err := q.guardedUpdate(ctx, leaseFilter(j), bson.D{
 		{Key: "$set", Value: bson.D{
 			{Key: "state", Value: StateDead}, {Key: "last_error", Value: truncate(cause)},
 			{Key: "finished_at", Value: now}, {Key: "updated_at", Value: now},
 		}},
 		{Key: "$unset", Value: bson.D{{Key: "lease_owner", Value: ""}, {Key: "lease_until", Value: ""}}},
 	})
+	if ok {
+		q.hint(ctx).drop(j.ID)
+	}
+	return ok, err
 }
 
+// guardedUpdate runs one guarded write of a claimed job. Its caller notes
+// the new state in the hint when it matched; a write that failed leaves the
+// hint as it was: a wrong entry costs one stale try, never a lost job.
 func (q *Queue) guardedUpdate(ctx context.Context, filter, update bson.D) (bool, error) {
 	res, err := q.coll.UpdateOne(ctx, filter, update)
 	if err != nil {
