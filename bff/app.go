@@ -255,6 +255,10 @@ func (a *App) startStores(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if a.embRedis != nil {
+		// Reads of this process's own Redis need no loopback round trip.
+		rdb.AddHook(a.embRedis.DirectReads())
+	}
 	a.rdb = rdb
 	a.closers = append(a.closers, func(context.Context) error { return rdb.Close() })
 	if err := redisx.Ping(ctx, rdb); err != nil {

@@ -1,6 +1,7 @@
 package bff
 
 import (
+	"context"
 	"strconv"
 	"strings"
 	"sync"
@@ -17,11 +18,12 @@ import (
 // limits counts an API request's rate limits in one round trip. The
 // limits in a route's chain (per IP for all of /api/v1, per user, per
 // route) only note what to count as the request passes them; the
-// signed-in gate sends them with the per-user limit and the token's
-// revocation check in one pipeline, and every other route sends them just
-// before its handler (validatedRouter places settle there). With the
-// embedded Redis, the limiter counts in memory and only the revocation
-// check goes to Redis.
+// signed-in gate sends them with the per-user limit, the token's
+// revocation check and the read of the caller's cached user in one
+// pipeline, and every other route sends them just before its handler
+// (validatedRouter places settle there). With the embedded Redis, the
+// limiter counts in memory and the reads are answered from the miniredis's
+// memory (redisx.DirectReads): no round trip at all.
 type limits struct {
 	limiter  *ratelimit.Limiter
 	revoke   *identity.RedisRevocations
@@ -138,11 +140,18 @@ func (l *limits) signedIn(roles ...identity.Role) fiber.Handler {
 		}
 		before := len(p.checks)
 		var check func() (bool, string, error)
+		var ahead func(context.Context) context.Context
 		var also func(redis.Pipeliner)
 		if authErr == nil {
 			p.checks = append(p.checks, ratelimit.Check{Key: "api:user:" + principal.UserID, Limit: l.perUser})
 			also = func(pipe redis.Pipeliner) {
 				check = l.revoke.CheckOn(c.UserContext(), pipe, principal.SessionID, principal.UserID)
+				// The caller's cached user rides along, so a handler that
+				// reads it (/me, /home, ...) makes no round trip of its own
+				// (identity.UserCache.ReadAheadOn says why it is never
+				// staler than the cache). A route that does not read it
+				// pays one small GET in a round trip it makes anyway.
+				ahead = l.identity.ReadUserAheadOn(c.UserContext(), pipe, principal.UserID)
 			}
 		}
 		res := p.results()
@@ -164,6 +173,11 @@ func (l *limits) signedIn(roles ...identity.Role) fiber.Handler {
 		c.Locals(handlers.LocalPrincipal, principal)
 		if err := l.verdict(c, res[before:]); err != nil {
 			return err
+		}
+		if ahead != nil {
+			ctx := ahead(c.UserContext())
+			c.SetUserContext(ctx)
+			defer identity.EndReadAhead(ctx) // for this request's reads only
 		}
 		return c.Next()
 	}

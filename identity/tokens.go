@@ -7,9 +7,12 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+	lru "github.com/hashicorp/golang-lru/v2"
 )
 
 // Tokens issues and verifies access tokens: JWTs signed with HMAC-SHA256,
@@ -20,7 +23,27 @@ type Tokens struct {
 	lifetime time.Duration
 	now      func() time.Time
 	parser   *jwt.Parser
+	// verified remembers tokens whose signature and claims were checked,
+	// by their whole text (signature included, so any other text is
+	// checked in full): a phone sends the same token with every request
+	// for its lifetime, and parsing it again (base64, JSON, HMAC) cost a
+	// signed-in request about as much as the rest of its middleware.
+	verified *lru.Cache[string, verifiedToken]
 }
+
+// verifiedToken is a checked token's caller and the time it is valid in:
+// [from, until), the checks' own bounds with their leeway (iat and nbf
+// not in the future, exp not past).
+type verifiedToken struct {
+	p           Principal
+	from, until time.Time
+}
+
+// verifiedTokens bounds the remembered tokens (about half a kilobyte each).
+const verifiedTokens = 16384
+
+// tokenLeeway is the clock skew allowed on a token's times.
+const tokenLeeway = 5 * time.Second
 
 // accessClaims is the JWT payload of an access token.
 type accessClaims struct {
@@ -40,7 +63,12 @@ func NewTokens(key []byte, lifetime time.Duration, now func() time.Time) (*Token
 	if now == nil {
 		now = time.Now
 	}
+	verified, err := lru.New[string, verifiedToken](verifiedTokens)
+	if err != nil {
+		return nil, err
+	}
 	return &Tokens{
+		verified: verified,
 		key:      key,
 		issuer:   "zwfw",
 		lifetime: lifetime,
@@ -51,7 +79,7 @@ func NewTokens(key []byte, lifetime time.Duration, now func() time.Time) (*Token
 			jwt.WithAudience(tokenAudience),
 			jwt.WithExpirationRequired(),
 			jwt.WithIssuedAt(),
-			jwt.WithLeeway(5*time.Second),
+			jwt.WithLeeway(tokenLeeway),
 			jwt.WithTimeFunc(now),
 		),
 	}, nil
@@ -81,6 +109,14 @@ func (t *Tokens) Issue(u *User, sid string) (string, error) {
 // Verify checks an access token's signature, algorithm, issuer, audience and
 // expiry. It returns ErrTokenExpired or ErrTokenInvalid.
 func (t *Tokens) Verify(raw string) (*Principal, error) {
+	if v, ok := t.verified.Get(raw); ok {
+		if now := t.now(); !now.Before(v.from) && now.Before(v.until) {
+			p := v.p // the caller's own copy: Admit may change it
+			p.Roles = slices.Clone(p.Roles)
+			return &p, nil
+		}
+		t.verified.Remove(raw) // out of its time: checked in full, for the error
+	}
 	var c accessClaims
 	_, err := t.parser.ParseWithClaims(raw, &c, func(*jwt.Token) (any, error) { return t.key, nil })
 	if err != nil {
@@ -97,7 +133,17 @@ func (t *Tokens) Verify(raw string) (*Principal, error) {
 			return nil, ErrTokenInvalid
 		}
 	}
-	return &Principal{UserID: c.Subject, Kind: c.Kind, Roles: c.Roles, SessionID: c.SessionID}, nil
+	p := Principal{UserID: c.Subject, Kind: c.Kind, Roles: c.Roles, SessionID: c.SessionID}
+	v := verifiedToken{p: p, until: c.ExpiresAt.Add(tokenLeeway)} // exp is required
+	v.p.Roles = slices.Clone(p.Roles)
+	if c.IssuedAt != nil {
+		v.from = c.IssuedAt.Add(-tokenLeeway)
+	}
+	if c.NotBefore != nil && c.NotBefore.Add(-tokenLeeway).After(v.from) {
+		v.from = c.NotBefore.Add(-tokenLeeway)
+	}
+	t.verified.Add(strings.Clone(raw), v) // raw may alias a request buffer (fasthttp) that is reused
+	return &p, nil
 }
 
 // newOpaqueToken returns a random refresh token and the hash under which it is stored.
