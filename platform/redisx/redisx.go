@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
@@ -85,16 +86,48 @@ func Open(raw string) (redis.UniversalClient, error) {
 // Embedded is an in-process miniredis server.
 type Embedded struct {
 	*miniredis.Miniredis
-	URL string
+	URL  string
+	stop chan struct{}
+	once sync.Once
 }
 
-// StartEmbedded starts miniredis on a free loopback port.
+// embeddedClock is how often the embedded Redis's keys age. miniredis
+// moves TTLs only when told to (FastForward): without this, a key set to
+// expire — an SMS code, a login lockout, a cached copy — would live forever
+// on the embedded default.
+const embeddedClock = time.Second
+
+// StartEmbedded starts miniredis on a free loopback port, its keys ageing
+// with the wall clock.
 func StartEmbedded() (*Embedded, error) {
 	m := miniredis.NewMiniRedis()
 	if err := m.StartAddr("127.0.0.1:0"); err != nil {
 		return nil, err
 	}
-	return &Embedded{Miniredis: m, URL: "redis://" + m.Addr() + "/0"}, nil
+	e := &Embedded{Miniredis: m, URL: "redis://" + m.Addr() + "/0", stop: make(chan struct{})}
+	go e.age()
+	return e, nil
+}
+
+func (e *Embedded) age() {
+	t := time.NewTicker(embeddedClock)
+	defer t.Stop()
+	last := time.Now()
+	for {
+		select {
+		case <-e.stop:
+			return
+		case now := <-t.C:
+			e.FastForward(now.Sub(last))
+			last = now
+		}
+	}
+}
+
+// Close stops the server and its clock.
+func (e *Embedded) Close() {
+	e.once.Do(func() { close(e.stop) })
+	e.Miniredis.Close()
 }
 
 // Ping reports whether the client reaches Redis within a short time.
