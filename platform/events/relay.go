@@ -18,7 +18,8 @@ import (
 type RelayOptions struct {
 	// SweepEvery is how often every outbox collection is searched for events
 	// left behind (a crash between a write and its relay, another replica's
-	// writes). Default 30 s; a sweep also runs at start.
+	// writes). Default 30 s; on the embedded store 10 minutes (see
+	// embeddedSweepEvery); a sweep also runs at start.
 	SweepEvery time.Duration
 	// SettleAfter: a sweep leaves events younger than this to the relay of
 	// the process that wrote them. Default 2 s.
@@ -41,12 +42,28 @@ type Relay struct {
 	opts  RelayOptions
 
 	appended, flushed int64 // counters for tests and metrics (relay goroutine only)
+	sweepSet          bool  // SweepEvery was given
+	deferred          []mongox.Dirty
 }
+
+// On the embedded store a sweep reads every outbox collection whole (its
+// filter is not on _id), seconds of CPU at a hundred thousand cases, while
+// it finds little there: the store serves only this process, whose writes
+// wake the relay, and a crash restarts the process, which sweeps at start.
+// What the relay could not flush is tried again every relayRetryEvery from
+// memory. So the embedded store is swept every embeddedSweepEvery, as the
+// backstop, not every 30 s.
+const (
+	embeddedSweepEvery = 10 * time.Minute
+	relayRetryEvery    = 5 * time.Second
+	maxDeferred        = 10_000 // beyond, the sweep finds them
+)
 
 // NewRelay returns a relay for the outboxes of the named collections of the
 // log's database.
 func NewRelay(l *Log, collections []string, opts RelayOptions) *Relay {
-	if opts.SweepEvery <= 0 {
+	sweepSet := opts.SweepEvery > 0
+	if !sweepSet {
 		opts.SweepEvery = 30 * time.Second
 	}
 	if opts.SettleAfter <= 0 {
@@ -58,7 +75,7 @@ func NewRelay(l *Log, collections []string, opts RelayOptions) *Relay {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	r := &Relay{log: l, colls: map[string]*mongox.Collection{}, queue: mongox.OutboxFor(l.db), opts: opts}
+	r := &Relay{log: l, colls: map[string]*mongox.Collection{}, queue: mongox.OutboxFor(l.db), opts: opts, sweepSet: sweepSet}
 	for _, n := range collections {
 		r.colls[n] = mongox.C(l.db, n)
 		r.names = append(r.names, n)
@@ -81,8 +98,14 @@ func (r *Relay) EnsureIndexes(ctx context.Context) error {
 func (r *Relay) Run(ctx context.Context) error {
 	wake := r.queue.Subscribe()
 	defer r.queue.Unsubscribe(wake)
-	sweep := time.NewTicker(r.opts.SweepEvery)
+	every := r.opts.SweepEvery
+	if !r.sweepSet && mongox.IsFerretDB(ctx, r.log.db) {
+		every = embeddedSweepEvery
+	}
+	sweep := time.NewTicker(every)
 	defer sweep.Stop()
+	retry := time.NewTicker(relayRetryEvery)
+	defer retry.Stop()
 	r.sweepLogged(ctx, true)
 	for {
 		r.drain(ctx)
@@ -90,8 +113,25 @@ func (r *Relay) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case <-wake:
+		case <-retry.C:
+			r.retryDeferred(ctx)
 		case <-sweep.C:
 			r.sweepLogged(ctx, false)
+		}
+	}
+}
+
+// retryDeferred flushes again the documents whose flush failed.
+func (r *Relay) retryDeferred(ctx context.Context) {
+	list := r.deferred
+	r.deferred = nil
+	for _, d := range list {
+		if ctx.Err() != nil {
+			r.deferred = append(r.deferred, d)
+			continue
+		}
+		if _, err := r.Flush(ctx, d.Collection, d.ID); err != nil {
+			r.deferred = append(r.deferred, d)
 		}
 	}
 }
@@ -115,8 +155,11 @@ func (r *Relay) drain(ctx context.Context) {
 			_, err = r.Flush(ctx, d.Collection, d.ID)
 		}
 		if err != nil && ctx.Err() == nil {
-			// The sweep will find it again.
+			// Tried again from memory (a document) or by the sweep (a collection).
 			r.opts.Logger.Warn("events: relay deferred", "collection", d.Collection, "id", d.ID, "err", err)
+			if d.ID != nil && len(r.deferred) < maxDeferred {
+				r.deferred = append(r.deferred, d)
+			}
 		}
 	}
 }
