@@ -154,6 +154,11 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (app *App, err error
 	if err := a.buildConsole(ctx, sec); err != nil {
 		return nil, err
 	}
+	// The stores' collections exist now: index their _id look-ups on the
+	// embedded store at once rather than at its next pass (idindex.go).
+	if err := mongox.IndexIDs(ctx); err != nil {
+		a.log.Warn("embedded store: _id indexes not added yet", "err", err)
+	}
 	if cfg.SeedDemo {
 		if a.demoStaff, err = a.seedDemo(ctx); err != nil {
 			return nil, fmt.Errorf("seed demo data: %w", err)
