@@ -15,7 +15,7 @@ import (
 	sbprovince "zwfw/sandbox/province"
 )
 
-// licenceJobs counts the user's licence reminder jobs by rule.
+// licenceJobs counts the user's licence reminders (their send jobs) by rule.
 func (s *server) licenceJobs(userID string) map[string]int {
 	s.t.Helper()
 	cur, err := s.app.DB().Collection(jobs.CollectionName).Find(context.Background(), bson.D{
@@ -31,9 +31,16 @@ func (s *server) licenceJobs(userID string) map[string]int {
 	if err := cur.All(context.Background(), &docs); err != nil {
 		s.t.Fatal(err)
 	}
-	out := map[string]int{}
+	// A reminder held back by quiet hours is sent by a second job of its
+	// own ("<key>@defer:<unix>"): it is still one reminder.
+	out, seen := map[string]int{}, map[string]bool{}
 	for _, d := range docs {
-		rule := strings.SplitN(strings.TrimPrefix(d.Key, "dedup:"+userID+":"), ":", 2)[0]
+		key, _, _ := strings.Cut(d.Key, "@defer:")
+		if seen[key] {
+			continue
+		}
+		seen[key] = true
+		rule := strings.SplitN(strings.TrimPrefix(key, "dedup:"+userID+":"), ":", 2)[0]
 		out[rule]++
 	}
 	return out
