@@ -89,23 +89,12 @@ func (c *Collection) InsertMany(ctx context.Context, docs any, opts ...options.L
 // UpdateOne applies update to the first document matching filter, guarded.
 func (c *Collection) UpdateOne(ctx context.Context, filter, update any, opts ...options.Lister[options.UpdateOneOptions]) (*mongo.UpdateResult, error) {
 	var res *mongo.UpdateResult
-	err := c.guard(ctx, func() (err error) {
-		plan, err := c.planByID(ctx, filter, update, upsertOf(opts, func(o *options.UpdateOneOptions) *bool { return o.Upsert }))
-		switch {
-		case err != nil:
+	err := c.guardByID(ctx, filter, update, upsertOf(opts, func(o *options.UpdateOneOptions) *bool { return o.Upsert }),
+		func() error { res = &mongo.UpdateResult{}; return nil },
+		func(filter, update any) (err error) {
+			res, err = c.raw.UpdateOne(ctx, filter, update, opts...)
 			return err
-		case plan.none:
-			res = &mongo.UpdateResult{}
-			return nil
-		case plan.duplicate:
-			return errDuplicateID(plan.id)
-		case !plan.asked:
-			res, err = c.raw.UpdateOne(ctx, plan.filter, plan.update, opts...)
-			return err
-		}
-		res, err = c.raw.UpdateOne(ctx, filter, update, opts...)
-		return err
-	})
+		})
 	if err == nil && (res.MatchedCount > 0 || res.UpsertedCount > 0) && updatePushesEvents(update) {
 		c.kick(idOf(filter, res.UpsertedID))
 	}
@@ -128,23 +117,9 @@ func (c *Collection) UpdateMany(ctx context.Context, filter, update any, opts ..
 // ReplaceOne replaces the first document matching filter, guarded.
 func (c *Collection) ReplaceOne(ctx context.Context, filter, doc any, opts ...options.Lister[options.ReplaceOptions]) (*mongo.UpdateResult, error) {
 	var res *mongo.UpdateResult
-	err := c.guard(ctx, func() (err error) {
-		plan, err := c.planByID(ctx, filter, nil, upsertOf(opts, func(o *options.ReplaceOptions) *bool { return o.Upsert }))
-		switch {
-		case err != nil:
-			return err
-		case plan.none:
-			res = &mongo.UpdateResult{}
-			return nil
-		case plan.duplicate:
-			return errDuplicateID(plan.id)
-		case !plan.asked:
-			res, err = c.raw.ReplaceOne(ctx, plan.filter, doc, opts...)
-			return err
-		}
-		res, err = c.raw.ReplaceOne(ctx, filter, doc, opts...)
-		return err
-	})
+	err := c.guardByID(ctx, filter, nil, upsertOf(opts, func(o *options.ReplaceOptions) *bool { return o.Upsert }),
+		func() error { res = &mongo.UpdateResult{}; return nil },
+		func(filter, _ any) (err error) { res, err = c.raw.ReplaceOne(ctx, filter, doc, opts...); return err })
 	if err == nil && (res.MatchedCount > 0 || res.UpsertedCount > 0) && carriesEvents(doc) {
 		c.kick(idOf(filter, res.UpsertedID))
 	}
@@ -155,21 +130,9 @@ func (c *Collection) ReplaceOne(ctx context.Context, filter, doc any, opts ...op
 // state must not delete a document another writer just changed).
 func (c *Collection) DeleteOne(ctx context.Context, filter any, opts ...options.Lister[options.DeleteOneOptions]) (*mongo.DeleteResult, error) {
 	var res *mongo.DeleteResult
-	err := c.guard(ctx, func() (err error) {
-		plan, err := c.planByID(ctx, filter, nil, false)
-		switch {
-		case err != nil:
-			return err
-		case plan.none:
-			res = &mongo.DeleteResult{}
-			return nil
-		case !plan.asked:
-			res, err = c.raw.DeleteOne(ctx, plan.filter, opts...)
-			return err
-		}
-		res, err = c.raw.DeleteOne(ctx, filter, opts...)
-		return err
-	})
+	err := c.guardByID(ctx, filter, nil, false,
+		func() error { res = &mongo.DeleteResult{}; return nil },
+		func(filter, _ any) (err error) { res, err = c.raw.DeleteOne(ctx, filter, opts...); return err })
 	return res, err
 }
 
@@ -187,22 +150,8 @@ func (c *Collection) DeleteMany(ctx context.Context, filter any, opts ...options
 // opts), guarded.
 func (c *Collection) FindOneAndUpdate(ctx context.Context, filter, update any, opts ...options.Lister[options.FindOneAndUpdateOptions]) *mongo.SingleResult {
 	var res *mongo.SingleResult
-	err := c.guard(ctx, func() error {
-		plan, err := c.planByID(ctx, filter, update, upsertOf(opts, func(o *options.FindOneAndUpdateOptions) *bool { return o.Upsert }))
-		switch {
-		case err != nil:
-			return err
-		case plan.none:
-			return mongo.ErrNoDocuments
-		case plan.duplicate:
-			return errDuplicateID(plan.id)
-		case !plan.asked:
-			res = c.raw.FindOneAndUpdate(ctx, plan.filter, plan.update, opts...)
-			return nil
-		}
-		res = c.raw.FindOneAndUpdate(ctx, filter, update, opts...)
-		return nil
-	})
+	err := c.guardByID(ctx, filter, update, upsertOf(opts, func(o *options.FindOneAndUpdateOptions) *bool { return o.Upsert }),
+		noDocuments, func(filter, update any) error { res = c.raw.FindOneAndUpdate(ctx, filter, update, opts...); return nil })
 	if err != nil {
 		return mongo.NewSingleResultFromDocument(bson.D{}, err, nil)
 	}
@@ -215,22 +164,8 @@ func (c *Collection) FindOneAndUpdate(ctx context.Context, filter, update any, o
 // FindOneAndReplace replaces one document and returns it, guarded.
 func (c *Collection) FindOneAndReplace(ctx context.Context, filter, doc any, opts ...options.Lister[options.FindOneAndReplaceOptions]) *mongo.SingleResult {
 	var res *mongo.SingleResult
-	err := c.guard(ctx, func() error {
-		plan, err := c.planByID(ctx, filter, nil, upsertOf(opts, func(o *options.FindOneAndReplaceOptions) *bool { return o.Upsert }))
-		switch {
-		case err != nil:
-			return err
-		case plan.none:
-			return mongo.ErrNoDocuments
-		case plan.duplicate:
-			return errDuplicateID(plan.id)
-		case !plan.asked:
-			res = c.raw.FindOneAndReplace(ctx, plan.filter, doc, opts...)
-			return nil
-		}
-		res = c.raw.FindOneAndReplace(ctx, filter, doc, opts...)
-		return nil
-	})
+	err := c.guardByID(ctx, filter, nil, upsertOf(opts, func(o *options.FindOneAndReplaceOptions) *bool { return o.Upsert }),
+		noDocuments, func(filter, _ any) error { res = c.raw.FindOneAndReplace(ctx, filter, doc, opts...); return nil })
 	if err != nil {
 		return mongo.NewSingleResultFromDocument(bson.D{}, err, nil)
 	}
@@ -243,20 +178,8 @@ func (c *Collection) FindOneAndReplace(ctx context.Context, filter, doc any, opt
 // FindOneAndDelete deletes one document and returns it, guarded.
 func (c *Collection) FindOneAndDelete(ctx context.Context, filter any, opts ...options.Lister[options.FindOneAndDeleteOptions]) *mongo.SingleResult {
 	var res *mongo.SingleResult
-	err := c.guard(ctx, func() error {
-		plan, err := c.planByID(ctx, filter, nil, false)
-		switch {
-		case err != nil:
-			return err
-		case plan.none:
-			return mongo.ErrNoDocuments
-		case !plan.asked:
-			res = c.raw.FindOneAndDelete(ctx, plan.filter, opts...)
-			return nil
-		}
-		res = c.raw.FindOneAndDelete(ctx, filter, opts...)
-		return nil
-	})
+	err := c.guardByID(ctx, filter, nil, false,
+		noDocuments, func(filter, _ any) error { res = c.raw.FindOneAndDelete(ctx, filter, opts...); return nil })
 	if err != nil {
 		return mongo.NewSingleResultFromDocument(bson.D{}, err, nil)
 	}

@@ -46,15 +46,8 @@ type idOp struct {
 // false when the filter has no string _id, nothing besides it, or anything
 // idFilter does not decide.
 func compileIDFilter(filter any) (*idFilter, bool) {
-	var d bson.D
-	switch f := filter.(type) {
-	case bson.D:
-		d = f
-	case bson.M:
-		for k, v := range f {
-			d = append(d, bson.E{Key: k, Value: v})
-		}
-	default:
+	d, ok := asDoc(filter)
+	if !ok {
 		return nil, false
 	}
 	out := &idFilter{}
@@ -82,16 +75,24 @@ func compileIDFilter(filter any) (*idFilter, bool) {
 	return out, true
 }
 
-func compileOps(v any) ([]idOp, bool) {
-	var d bson.D
+// asDoc is a filter document as bson.D (false for another type).
+func asDoc(v any) (bson.D, bool) {
 	switch x := v.(type) {
 	case bson.D:
-		d = x
+		return x, true
 	case bson.M:
+		d := make(bson.D, 0, len(x))
 		for k, v := range x {
 			d = append(d, bson.E{Key: k, Value: v})
 		}
-	default:
+		return d, true
+	}
+	return nil, false
+}
+
+func compileOps(v any) ([]idOp, bool) {
+	d, isDoc := asDoc(v)
+	if !isDoc {
 		rv, ok := scalar(v)
 		return []idOp{{name: "$eq", val: rv}}, ok
 	}

@@ -63,6 +63,28 @@ func (c *Collection) planByID(ctx context.Context, filter, update any, upsert bo
 	return byIDPlan{none: true}, nil
 }
 
+// guardByID runs one write under the collection's gate: with the plan's
+// filter and update when planByID decides it by _id, else as asked; none
+// answers when nothing matches.
+func (c *Collection) guardByID(ctx context.Context, filter, update any, upsert bool, none func() error, write func(filter, update any) error) error {
+	return c.guard(ctx, func() error {
+		plan, err := c.planByID(ctx, filter, update, upsert)
+		switch {
+		case err != nil:
+			return err
+		case plan.none:
+			return none()
+		case plan.duplicate:
+			return errDuplicateID(plan.id)
+		case !plan.asked:
+			return write(plan.filter, plan.update)
+		}
+		return write(filter, update)
+	})
+}
+
+func noDocuments() error { return mongo.ErrNoDocuments }
+
 // errDuplicateID is what MongoDB answers an upsert whose filter does not
 // match the document its _id names.
 func errDuplicateID(id string) error {
