@@ -10,9 +10,7 @@ import (
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/event"
 	"go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"zwfw/platform/mongox"
 	"zwfw/platform/testenv"
@@ -200,22 +198,6 @@ func seedAudit(tb testing.TB, db *mongo.Database, n int, newest time.Time) []Aud
 	return all
 }
 
-// findFilters records the filter of every find the client sends.
-type findFilters struct {
-	mu      sync.Mutex
-	filters []string
-}
-
-func (r *findFilters) started(_ context.Context, e *event.CommandStartedEvent) {
-	if e.CommandName != "find" {
-		return
-	}
-	coll, _ := e.Command.Lookup("find").StringValueOK()
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.filters = append(r.filters, coll+" "+e.Command.Lookup("filter").String())
-}
-
 // With 10,000 entries a page is read by _id alone: the years, the
 // directory of each year, the buckets of each day it touches, and one find
 // per entry; no find filters on anything else.
@@ -227,12 +209,7 @@ func TestAuditLogPageReadsByIDOnly(t *testing.T) {
 	if _, err := NewMongoAuditLog(db).Reindex(ctx); err != nil {
 		t.Fatal(err)
 	}
-	rec := &findFilters{}
-	client, err := mongo.Connect(options.Client().ApplyURI(testenv.MongoURI(t)).SetMonitor(&event.CommandMonitor{Started: rec.started}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = client.Disconnect(ctx) }()
+	client, rec := testenv.FindRecordingClient(t)
 	l := NewMongoAuditLog(client.Database(db.Name()))
 	for _, c := range []struct {
 		f    AuditFilter
@@ -243,9 +220,7 @@ func TestAuditLogPageReadsByIDOnly(t *testing.T) {
 		{AuditFilter{Limit: 50, Before: all[1430].ID}, 2}, // crosses a day
 		{AuditFilter{Limit: 50, OperatorID: "s_op1", To: newest.Add(-72 * time.Hour)}, 1},
 	} {
-		rec.mu.Lock()
-		rec.filters = nil
-		rec.mu.Unlock()
+		rec.Take()
 		got, err := l.List(ctx, c.f)
 		if err != nil {
 			t.Fatal(err)
@@ -257,26 +232,20 @@ func TestAuditLogPageReadsByIDOnly(t *testing.T) {
 		if len(got) != 50 || got[0].ID != want[0] || got[49].ID != want[49] {
 			t.Fatalf("%+v: wrong page", c.f)
 		}
-		rec.mu.Lock()
-		filters := slices.Clone(rec.filters)
-		rec.mu.Unlock()
+		filters := rec.Take()
 		buckets := c.days * (1440/bucketSize + 1) // a day of 1,440 entries fills 1440/bucketSize+1 "all" buckets
 		if limit := 1 + 1 + buckets + 50; len(filters) > limit {
 			t.Errorf("%+v: %d finds, want at most %d", c.f, len(filters), limit)
 		}
 		// Again: the entries come from memory, only the index is read.
-		rec.mu.Lock()
-		rec.filters = nil
-		rec.mu.Unlock()
 		if again, err := l.List(ctx, c.f); err != nil || !slices.EqualFunc(again, got, func(a, b AuditEntry) bool { return a.ID == b.ID }) {
 			t.Fatalf("%+v: the page again differs (%v)", c.f, err)
 		}
-		rec.mu.Lock()
-		filters = append(filters, rec.filters...)
-		if n := len(rec.filters); n > 1+1+buckets || n == 0 {
+		againFilters := rec.Take()
+		filters = append(filters, againFilters...)
+		if n := len(againFilters); n > 1+1+buckets || n == 0 {
 			t.Errorf("%+v: the page again: %d finds, want the index's alone", c.f, n)
 		}
-		rec.mu.Unlock()
 		for _, f := range filters {
 			_, doc, _ := strings.Cut(f, " ")
 			var d bson.D

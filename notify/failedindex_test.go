@@ -15,9 +15,7 @@ import (
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/event"
 	"go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"zwfw/notify"
 	"zwfw/platform/invariants"
@@ -405,30 +403,6 @@ func TestFailedIndexBackfillAndSelfCheck(t *testing.T) {
 	}
 }
 
-// findFilters records the filter of every find the client sends.
-type findFilters struct {
-	mu      sync.Mutex
-	filters []string
-}
-
-func (r *findFilters) started(_ context.Context, e *event.CommandStartedEvent) {
-	if e.CommandName != "find" {
-		return
-	}
-	coll, _ := e.Command.Lookup("find").StringValueOK()
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.filters = append(r.filters, coll+" "+e.Command.Lookup("filter").String())
-}
-
-func (r *findFilters) take() []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	out := r.filters
-	r.filters = nil
-	return out
-}
-
 // With 5,000 messages a page of the list is read by _id alone: the months,
 // the month's days, the day's directory, the hours' buckets, one find per
 // message.
@@ -440,16 +414,11 @@ func TestFailedListReadsByIDOnly(t *testing.T) {
 	if _, err := notify.NewMongoStore(db).ReindexFailed(ctx); err != nil {
 		t.Fatal(err)
 	}
-	rec := &findFilters{}
-	client, err := mongo.Connect(options.Client().ApplyURI(testenv.MongoURI(t)).SetMonitor(&event.CommandMonitor{Started: rec.started}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = client.Disconnect(ctx) }()
+	client, rec := testenv.FindRecordingClient(t)
 	svc := notify.NewService(notify.Deps{Store: notify.NewMongoStore(client.Database(db.Name())), Logger: testenv.QuietLogger()})
 	cursor := ""
 	for page := range 3 {
-		rec.take()
+		rec.Take()
 		list, next, err := svc.Failed(ctx, cursor)
 		if err != nil {
 			t.Fatal(err)
@@ -457,7 +426,7 @@ func TestFailedListReadsByIDOnly(t *testing.T) {
 		if len(list) != notify.PageSize || list[0].PublicID != all[page*notify.PageSize*5].PublicID {
 			t.Fatalf("page %d: %d, starting at %s", page, len(list), list[0].PublicID)
 		}
-		filters := rec.take()
+		filters := rec.Take()
 		// 20 messages span at most 3 hours of one day: the months, the
 		// month's days, the day's directory, 3 buckets, a message each.
 		if limit := 1 + 1 + 1 + 3 + notify.PageSize; len(filters) > limit {
