@@ -97,7 +97,10 @@ func TestPaymentTotalsDriftIsRepaired(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if got := s.paymentTotalsCheck(admin, "?repair=false"); len(got) != 2 || got[refunded] || got[unsettled] {
+	// Report only: nothing repaired. The unsettled order's own follow-up
+	// (its query job) may settle it again before the run looks.
+	if got := s.paymentTotalsCheck(admin, "?repair=false"); len(got) == 0 || len(got) > 2 || !slices.Contains(slices.Collect(maps.Keys(got)), refunded) ||
+		slices.Contains(slices.Collect(maps.Values(got)), true) {
 		t.Fatalf("report only: %v", got)
 	}
 	// The repair run repairs what it finds. zwfw's own background work (the
